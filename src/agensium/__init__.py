@@ -1,0 +1,3 @@
+"""Agensium: a self-hostable data-quality service (profile, clean, master)."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Readers (local paths and s3:// URIs) and data writers."""

@@ -1,0 +1,1 @@
+"""The versioned report model and its writers (JSON, Excel, HTML)."""

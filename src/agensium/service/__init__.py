@@ -1,0 +1,1 @@
+"""The service around the engine: HTTP API, database, storage, queue, accounts and billing."""
