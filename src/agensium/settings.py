@@ -64,6 +64,7 @@ class Settings(BaseSettings):
     task_time_limit_seconds: int = Field(1800, ge=10, validation_alias=_env("AGENSIUM_TASK_TIME_LIMIT_SECONDS"))
     heartbeat_seconds: int = Field(15, ge=1, validation_alias=_env("AGENSIUM_HEARTBEAT_SECONDS"))
     heartbeat_timeout_seconds: int = Field(120, ge=5, validation_alias=_env("AGENSIUM_HEARTBEAT_TIMEOUT_SECONDS"))
+    queue_name: str = Field("agensium", min_length=1, validation_alias=_env("AGENSIUM_QUEUE_NAME"))
 
     # lifecycle and retention
     upload_expiry_minutes: int = Field(15, ge=1, validation_alias=_env("AGENSIUM_UPLOAD_EXPIRY_MINUTES"))

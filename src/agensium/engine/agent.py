@@ -127,7 +127,7 @@ class Dataset:
     """How the reader understood the file: encoding, delimiter, sheet, … (shown in the report)."""
 
     def lazy(self) -> pl.LazyFrame:
-        return pl.scan_parquet(self.path)
+        return pl.scan_parquet(self.path, glob=False)  # a [ or * in a user's folder name is not a glob
 
     @property
     def schema(self) -> pl.Schema:

@@ -2,21 +2,25 @@
 
 Used by the CLI and by the queue worker alike; no HTTP, SQL or Celery here. Rules it owns:
 - agents run in the tool's order; data-changing agents hand typed Parquet to the next one;
-- an agent that fails is reported (not charged by the caller) and, if it changes data, stops the chain;
+- an agent that fails is reported (not charged by the caller) and, if it changes data, stops the chain
+  (the agents after it are "skipped": they would work on wrong data);
 - cancellation is checked between agents and inside agents (`RunContext.check_cancelled`);
-- partial results of agents that finished are kept in the report.
+- partial results of agents that finished are kept in the report;
+- outputs (data, agent files, row issues, reports) are written only for completed or failed runs;
+- `RunOutcome.delivered_agents` lists the agents that succeeded: the caller charges only those.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 import polars as pl
@@ -31,6 +35,7 @@ from agensium.engine.agent import (
     RunContext,
     TaskCancelled,
 )
+from agensium.engine.io import s3
 from agensium.engine.io.readers import read_dataset
 from agensium.engine.registry import get_tool, load_agent_class, resolve_agents, validate_parameters
 from agensium.engine.report.model import build_report
@@ -43,6 +48,11 @@ AgentProgress = Callable[[str, int, int, float], None]
 AgentFinished = Callable[[AgentResult], None]
 
 DATA_SUFFIX = {"clean-my-data": "cleaned", "master-my-data": "mastered"}
+DATA_ROLES = ("primary", "baseline")
+
+_PROPAGATE_BY_NAME = {"SoftTimeLimitExceeded", "TimeLimitExceeded", "WorkerLostError"}
+"""Exceptions that belong to the caller (the queue's time limits), not to the agent: re-raised by name
+because the engine must not import Celery."""
 
 
 @dataclass
@@ -59,8 +69,8 @@ class RunOutcome:
 @dataclass
 class RunRequest:
     tool_id: str
-    inputs: dict[str, Path]
-    """role -> local file (primary, baseline, schema)."""
+    inputs: dict[str, Path | str]
+    """role -> local file or s3:// URI (primary, baseline, schema)."""
     out_dir: Path
     agents: list[str] | None = None
     parameters: dict[str, Any] | None = None
@@ -69,16 +79,23 @@ class RunRequest:
     write_parquet: bool = False
     formats: tuple[str, ...] = ("json", "xlsx", "html")
     work_dir: Path | None = None
+    sheet: str | int | None = None
+    """Excel inputs: the sheet to read (name or 0-based index; first sheet by default)."""
+
+
+def _display_name(src: Path | str) -> str:
+    return PurePosixPath(str(src)).name if s3.is_s3_uri(src) else Path(src).name
 
 
 def _row_issue_frame(result: AgentResult) -> pl.DataFrame | None:
+    """The agent's row issues in the common schema (unknown columns dropped, missing ones null)."""
     ri = result.row_issues
     if ri is None:
         return None
     df = ri.collect() if isinstance(ri, pl.LazyFrame) else ri
     if df.height == 0:
         return None
-    df = df.select([pl.col(c).cast(t) if c in df.columns else pl.lit(None, dtype=t).alias(c)
+    df = df.select([pl.col(c).cast(t, strict=False) if c in df.columns else pl.lit(None, dtype=t).alias(c)
                     for c, t in ROW_ISSUE_SCHEMA.items()])
     return df.with_columns(pl.lit(result.agent_id).alias("agent_id"))
 
@@ -97,33 +114,40 @@ def _write_final_data(tool_id: str, data: Dataset, out_dir: Path, parquet: bool)
     files: list[OutputFile] = []
     csv_path = out_dir / f"{base}_{suffix}.csv"
     lf.sink_csv(csv_path)
-    files.append(OutputFile(name=csv_path.name, path=csv_path, kind="data", mime_type="text/csv", rows=data.row_count))
+    rows = data.row_count
+    files.append(OutputFile(name=csv_path.name, path=csv_path, kind="data", mime_type="text/csv", rows=rows))
     if parquet:
         pq_path = out_dir / f"{base}_{suffix}.parquet"
         lf.sink_parquet(pq_path)
         files.append(OutputFile(name=pq_path.name, path=pq_path, kind="data",
-                                mime_type="application/vnd.apache.parquet", rows=data.row_count))
+                                mime_type="application/vnd.apache.parquet", rows=rows))
     return files
 
 
 def _write_reports(report: dict[str, Any], tool_id: str, out_dir: Path, formats: tuple[str, ...]) -> list[OutputFile]:
+    """Each format on its own: a writer bug must not cost the user the other reports (JSON first)."""
     from agensium.engine.report import writers
 
-    return writers.write_reports(report, tool_id, out_dir, formats)
+    files: list[OutputFile] = []
+    for fmt in writers.FORMATS:
+        if fmt not in formats:
+            continue
+        try:
+            files += writers.write_reports(report, tool_id, out_dir, (fmt,))
+        except Exception:
+            if fmt == "json":
+                raise
+            log.error("writing the %s report failed:\n%s", fmt, traceback.format_exc())
+    return files
 
 
-def run_tool(
-    req: RunRequest,
-    *,
-    on_progress: AgentProgress | None = None,
-    on_agent_finished: AgentFinished | None = None,
-    is_cancelled: Callable[[], bool] | None = None,
-) -> RunOutcome:
-    """Run one tool end to end. Raises `AgensiumError` only for bad requests or unreadable inputs."""
-    started = datetime.now(UTC)
-    tool = get_tool(req.tool_id)
-    agent_ids = resolve_agents(tool, req.agents)
-    params = validate_parameters(tool, agent_ids, req.parameters)
+def _check_request(req: RunRequest, tool: Any, agent_ids: list[str]) -> None:
+    from agensium.engine.report.writers import FORMATS
+
+    unknown = [f for f in req.formats if f not in FORMATS]
+    if unknown:
+        raise AgensiumError(ErrorCode.VALIDATION_ERROR, f"Unknown report format(s): {', '.join(map(str, unknown))}",
+                            {"formats": list(FORMATS)})
     for role in req.inputs:
         if tool.file(role) is None:
             raise AgensiumError(ErrorCode.INVALID_FILE_ROLE, f"{tool.id} takes no '{role}' file", {"role": role})
@@ -138,8 +162,24 @@ def run_tool(
             raise AgensiumError(ErrorCode.MISSING_BASELINE, f"{agent_id} needs a baseline file",
                                 {"agent_id": agent_id})
 
+
+def run_tool(
+    req: RunRequest,
+    *,
+    on_progress: AgentProgress | None = None,
+    on_agent_finished: AgentFinished | None = None,
+    is_cancelled: Callable[[], bool] | None = None,
+) -> RunOutcome:
+    """Run one tool end to end. Raises `AgensiumError` only for bad requests or unreadable inputs."""
+    started = datetime.now(UTC)
+    tool = get_tool(req.tool_id)
+    agent_ids = resolve_agents(tool, req.agents)
+    params = validate_parameters(tool, agent_ids, req.parameters)
+    _check_request(req, tool, agent_ids)
+
     req.out_dir.mkdir(parents=True, exist_ok=True)
-    work = req.work_dir or (req.out_dir.parent / f".work-{req.out_dir.name}")
+    safe = re.sub(r"[^\w.-]", "_", req.out_dir.name)  # agents scan Parquet here: no glob characters
+    work = req.work_dir or (req.out_dir.parent / f".work-{safe}")
     work.mkdir(parents=True, exist_ok=True)
     try:
         return _run(req, tool, agent_ids, params, work, started, on_progress, on_agent_finished, is_cancelled)
@@ -148,21 +188,92 @@ def run_tool(
             shutil.rmtree(work, ignore_errors=True)
 
 
+def _read_inputs(req: RunRequest, work: Path) -> tuple[Dataset, Dataset | None, Path | None]:
+    names = {role: req.display_names.get(role) or _display_name(src) for role, src in req.inputs.items()}
+    datasets: dict[str, Dataset] = {}
+    for role in DATA_ROLES:
+        if role in req.inputs:
+            datasets[role] = read_dataset(req.inputs[role], work / f"input-{role}.parquet", names[role],
+                                          sheet=req.sheet)
+    schema_path: Path | None = None
+    if "schema" in req.inputs:
+        src = req.inputs["schema"]
+        schema_path = s3.download(str(src), work / "input-schema") if s3.is_s3_uri(src) else Path(src)
+        if not schema_path.is_file():
+            raise AgensiumError(ErrorCode.FILES_NOT_FOUND, f"{names['schema']}: file not found",
+                                {"file": names["schema"]})
+    return datasets["primary"], datasets.get("baseline"), schema_path
+
+
+def _run_agent(cls: Any, spec: Any, params: Any, ctx: RunContext, work: Path, index: int) -> AgentResult:
+    """Run one agent; its failure becomes a failed result. Only cancellation and the caller's limits escape."""
+    agent_id = spec.id
+    try:
+        if cls is None:
+            raise AgensiumError(ErrorCode.AGENT_ERROR, f"{agent_id} is not available in this build")
+        result = cls().run(params, ctx)
+        if not isinstance(result, AgentResult):
+            raise TypeError(f"{agent_id} returned {type(result).__name__}, not an AgentResult")
+        result.agent_id = agent_id
+        result.parameters = params.model_dump(mode="json")
+        if result.status != "success":
+            return result
+        if result.data_out is not None and spec.changes_data:
+            path = work / f"data-{index:02d}-{agent_id}.parquet"
+            _materialise(result.data_out, path)
+            data = Dataset(path=path, name=ctx.original.name, source_format="parquet")
+            if ROW_ID not in data.schema.names():
+                raise AgensiumError(ErrorCode.AGENT_ERROR, f"{agent_id} dropped the row id column {ROW_ID}")
+            ctx.data = data
+        result.data_out = None
+        return result
+    except TaskCancelled:
+        raise
+    except AgensiumError as exc:
+        return AgentResult(agent_id=agent_id, status="failed", error=AgentError(code=exc.code.value, message=exc.message))
+    except Exception as exc:
+        if type(exc).__name__ in _PROPAGATE_BY_NAME:
+            raise
+        log.error("agent %s failed:\n%s", agent_id, traceback.format_exc())
+        return AgentResult(agent_id=agent_id, status="failed",
+                           error=AgentError(code=ErrorCode.AGENT_ERROR.value, message=f"{type(exc).__name__}: {exc}"))
+
+
+def _publish_agent_outputs(results: list[AgentResult], out: Path) -> list[OutputFile]:
+    """Move each successful agent's files into `out`; a name two agents both used gets the agent id prefixed."""
+    outputs: list[OutputFile] = []
+    taken: set[str] = set()
+    for r in results:
+        if r.status != "success":
+            continue
+        for o in r.outputs:
+            if not Path(o.path).is_file():
+                log.warning("agent %s declared a missing output file %s", r.agent_id, o.path)
+                continue
+            name = o.name if o.name not in taken else f"{r.agent_id}_{o.name}"
+            taken.add(name)
+            dest = out / name
+            if Path(o.path).resolve() != dest.resolve():
+                shutil.move(str(o.path), dest)
+            outputs.append(o.model_copy(update={"path": dest, "name": name}))
+    return outputs
+
+
 def _run(req, tool, agent_ids, params, work, started, on_progress, on_agent_finished, is_cancelled) -> RunOutcome:
-    names = {role: req.display_names.get(role, p.name) for role, p in req.inputs.items()}
-    primary = read_dataset(req.inputs["primary"], work / "input-primary.parquet", names["primary"])
-    baseline = None
-    if "baseline" in req.inputs:
-        baseline = read_dataset(req.inputs["baseline"], work / "input-baseline.parquet", names["baseline"])
+    primary, baseline, schema_path = _read_inputs(req, work)
     ctx = RunContext(
         tool_id=tool.id, work_dir=work, data=primary, original=primary, baseline=baseline,
-        schema_path=req.inputs.get("schema"), is_cancelled=is_cancelled or (lambda: False),
+        schema_path=schema_path, is_cancelled=is_cancelled or (lambda: False),
+        state={"agents": list(agent_ids), "parameters": params},
     )
     inputs_meta = {
         role: {"name": ds.name, "rows": ds.row_count, "columns": len(ds.columns), "format": ds.source_format,
                "read_notes": ds.read_notes}
         for role, ds in (("primary", primary), ("baseline", baseline)) if ds is not None
     }
+    if schema_path is not None:
+        inputs_meta["schema"] = {"name": req.display_names.get("schema") or _display_name(req.inputs["schema"]),
+                                 "format": schema_path.suffix.lstrip(".").lower()}
     results: list[AgentResult] = []
     status: Literal["completed", "failed", "cancelled"] = "completed"
     error: AgentError | None = None
@@ -170,73 +281,69 @@ def _run(req, tool, agent_ids, params, work, started, on_progress, on_agent_fini
     total = len(agent_ids)
     for index, agent_id in enumerate(agent_ids):
         spec = tool.agent(agent_id)
+        if status == "completed" and ctx.is_cancelled():
+            status, error = "cancelled", AgentError(code=ErrorCode.CANCELLED.value, message="The run was cancelled")
         if status != "completed":
-            results.append(AgentResult(agent_id=agent_id, status="skipped"))
-            continue
-        if ctx.is_cancelled():
-            status = "cancelled"
             results.append(AgentResult(agent_id=agent_id, status="skipped"))
             continue
 
         def progress(fraction: float, message: str | None = None, _a: str = agent_id, _i: int = index) -> None:
             if on_progress:
-                on_progress(_a, _i, total, max(0.0, min(1.0, fraction)))
+                on_progress(_a, _i, total, max(0.0, min(1.0, float(fraction))))
 
         ctx.progress = progress
         ctx.agent_dir = work / "agents" / agent_id
         progress(0.0)
         t0 = time.perf_counter()
-        cls = load_agent_class(spec)
         try:
-            if cls is None:
-                raise AgensiumError(ErrorCode.AGENT_ERROR, f"{agent_id} is not available in this build")
-            result = cls().run(params[agent_id], ctx)
-            result.parameters = params[agent_id].model_dump(mode="json")
-            if result.data_out is not None and spec.changes_data:
-                path = work / f"data-{index:02d}-{agent_id}.parquet"
-                _materialise(result.data_out, path)
-                ctx.data = Dataset(path=path, name=primary.name, source_format="parquet")
-                result.data_out = None
+            try:
+                cls = load_agent_class(spec)
+            except Exception as exc:  # a broken agent module must not sink the run
+                if type(exc).__name__ in _PROPAGATE_BY_NAME:
+                    raise
+                log.error("agent %s cannot be imported:\n%s", agent_id, traceback.format_exc())
+                cls = None
+            result = _run_agent(cls, spec, params[agent_id], ctx, work, index)
         except TaskCancelled:
             result = AgentResult(agent_id=agent_id, status="cancelled")
-            status = "cancelled"
-        except AgensiumError as exc:
-            result = AgentResult(agent_id=agent_id, status="failed",
-                                 error=AgentError(code=exc.code.value, message=exc.message))
-        except Exception as exc:
-            log.error("agent %s failed:\n%s", agent_id, traceback.format_exc())
-            result = AgentResult(agent_id=agent_id, status="failed",
-                                 error=AgentError(code=ErrorCode.AGENT_ERROR.value, message=f"{type(exc).__name__}: {exc}"))
+            status, error = "cancelled", AgentError(code=ErrorCode.CANCELLED.value, message="The run was cancelled")
         result.duration_ms = int((time.perf_counter() - t0) * 1000)
         results.append(result)
         ctx.results[agent_id] = result
         if result.status == "failed" and spec.changes_data:
             status, error, failed_agent = "failed", result.error, agent_id
-        progress(1.0)
+        if result.status != "cancelled":
+            progress(1.0)
         if on_agent_finished:
             on_agent_finished(result)
 
-    frames = [f for r in results if (f := _row_issue_frame(r)) is not None]
+    frames = []
+    for r in results:
+        if r.status != "success":
+            continue
+        try:
+            if (f := _row_issue_frame(r)) is not None:
+                frames.append(f)
+        except Exception:
+            log.error("agent %s returned unusable row issues:\n%s", r.agent_id, traceback.format_exc())
     schema = {**ROW_ISSUE_SCHEMA, "agent_id": pl.String()}
     row_issues = pl.concat(frames, how="vertical") if frames else pl.DataFrame(schema=schema)
-    row_issues = row_issues.sort(["row_index", "agent_id"], maintain_order=True)
+    row_issues = row_issues.sort(["row_index", "agent_id"], maintain_order=True, nulls_last=True)
 
     out = req.out_dir
     outputs: list[OutputFile] = []
     if status != "cancelled":
-        if any(tool.agent(a).changes_data for a in agent_ids) and status == "completed":
+        if status == "completed" and any(tool.agent(a).changes_data for a in agent_ids):
             outputs += _write_final_data(tool.id, ctx.data, out, req.write_parquet)
-        for r in results:
-            for o in r.outputs:
-                dest = out / o.name
-                if o.path != dest:
-                    shutil.move(str(o.path), dest)
-                outputs.append(o.model_copy(update={"path": dest}))
+        outputs += _publish_agent_outputs(results, out)
         if row_issues.height:
             ri_path = out / "row_issues.csv"
             row_issues.write_csv(ri_path)
             outputs.append(OutputFile(name=ri_path.name, path=ri_path, kind="row_issues", mime_type="text/csv",
                                       rows=row_issues.height))
+    failed_any = next((r for r in results if r.status == "failed"), None)
+    if status == "completed" and failed_any is not None and not any(r.status == "success" for r in results):
+        status, error, failed_agent = "failed", failed_any.error, failed_any.agent_id
     finished = datetime.now(UTC)
     report = build_report(
         tool_id=tool.id, tool_name=tool.name, agents=agent_ids, results=results, row_issues=row_issues,
@@ -245,9 +352,6 @@ def _run(req, tool, agent_ids, params, work, started, on_progress, on_agent_fini
     )
     if status != "cancelled":
         outputs += _write_reports(report, tool.id, out, req.formats)
-    failed_any = next((r for r in results if r.status == "failed"), None)
-    if status == "completed" and failed_any is not None and not any(r.status == "success" for r in results):
-        status, error, failed_agent = "failed", failed_any.error, failed_any.agent_id
     return RunOutcome(status=status, report=report, outputs=outputs, results=results, error=error,
                       failed_agent=failed_agent,
                       delivered_agents=[r.agent_id for r in results if r.status == "success"])

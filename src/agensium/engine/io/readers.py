@@ -1,39 +1,138 @@
-"""Read a user's file into a typed Parquet `Dataset` with the hidden ROW_ID column.
+"""Read a user's file into a typed Parquet `Dataset` with the hidden ROW_ID column first.
 
-MINIMAL VERSION: to be replaced by the full reader (encoding/delimiter detection, Excel sheets,
-NDJSON, s3:// sources). Keep the signature of `read_dataset`.
+One entry point for every format and location: local paths and `s3://bucket/key` URIs; CSV/TSV/TXT
+(streamed), Excel, JSON/NDJSON, Parquet (scanned). The format comes from the content where the
+extension could lie (JSON vs NDJSON, a PDF named .csv). `Dataset.read_notes` records how the file was
+understood (encoding, delimiter, header, sheet, renamed columns, rows), shown in the report.
 """
 
 from __future__ import annotations
 
+import re
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
 from agensium.engine.agent import ROW_ID, Dataset
+from agensium.engine.io import s3
+from agensium.engine.io.csv_reader import read_csv
+from agensium.engine.io.excel_reader import read_excel
+from agensium.engine.io.json_reader import read_json
+from agensium.engine.io.names import unique_names
+from agensium.engine.io.sniff import SAMPLE_BYTES, decode_sample, detect_encoding, magic_kind, sniff
 from agensium.errors import AgensiumError, ErrorCode
 
+CSV_EXTS = ("csv", "tsv", "txt")
+JSON_EXTS = ("json", "ndjson", "jsonl")
+EXCEL_EXTS = ("xlsx", "xls")
+_GLOB_CHARS = re.compile(r"[*?\[\]{}]")
 
-def read_dataset(source: Path, dest: Path, display_name: str | None = None) -> Dataset:
-    """Convert `source` into Parquet at `dest` (streaming where the format allows)."""
-    name = display_name or source.name
-    ext = source.suffix.lower().lstrip(".")
+
+def _with_row_id(lf: pl.LazyFrame) -> pl.LazyFrame:
+    return lf.with_row_index(ROW_ID).with_columns(pl.col(ROW_ID).cast(pl.Int64))
+
+
+def _detect_format(source: Path, ext: str, name: str) -> str:
+    """The format to parse with: content first (magic bytes, JSON shape), then the extension."""
+    with source.open("rb") as fh:
+        head = fh.read(SAMPLE_BYTES)
+    if not head:
+        raise AgensiumError(ErrorCode.FILE_EMPTY, f"{name}: the file is empty (0 bytes)", {"file": name})
+    kind = magic_kind(head)
+    if kind == "parquet":
+        return "parquet"
+    if kind == "zip" and ext in EXCEL_EXTS:
+        return "xlsx"
+    if kind == "ole2" and ext in EXCEL_EXTS:
+        return "xls"
+    if ext in EXCEL_EXTS:
+        raise AgensiumError(ErrorCode.UNREADABLE_FILE, f"{name}: not a valid Excel workbook", {"file": name})
+    if ext in JSON_EXTS:
+        result = sniff(head, "json")
+        if not result.ok:
+            code = ErrorCode.UNSUPPORTED_FORMAT if kind or "binary" in (result.reason or "") else ErrorCode.UNREADABLE_FILE
+            raise AgensiumError(code, f"{name}: {result.reason}", {"file": name})
+        return result.format or "json"
+    if ext in CSV_EXTS or not ext:
+        if ext == "txt" or not ext:
+            text = decode_sample(head, detect_encoding(head)).lstrip()
+            if text.startswith(("[", "{")):
+                return sniff(head, "json").format or "json"
+        return "csv"
+    if ext == "parquet":
+        raise AgensiumError(ErrorCode.UNREADABLE_FILE, f"{name}: not a valid Parquet file", {"file": name})
+    raise AgensiumError(ErrorCode.UNSUPPORTED_FORMAT, f"{name}: unsupported format '.{ext}'", {"file": name, "ext": ext})
+
+
+def _finish(df_or_lf: pl.DataFrame | pl.LazyFrame, dest: Path) -> None:
+    lf = df_or_lf.lazy() if isinstance(df_or_lf, pl.DataFrame) else df_or_lf
+    _with_row_id(lf).sink_parquet(dest)
+
+
+def _read_parquet(source: Path, dest: Path, name: str) -> dict[str, Any]:
     try:
-        if ext in ("csv", "txt", "tsv"):
-            lf = pl.scan_csv(source, separator="\t" if ext == "tsv" else ",", infer_schema_length=10000)
-        elif ext == "parquet":
-            lf = pl.scan_parquet(source)
-        elif ext in ("json",):
-            lf = pl.read_json(source).lazy()
-        elif ext in ("ndjson", "jsonl"):
-            lf = pl.scan_ndjson(source)
-        elif ext in ("xlsx", "xls"):
-            lf = pl.read_excel(source).lazy()
+        lf = pl.scan_parquet(source, glob=False)
+        cols = lf.collect_schema().names()
+    except Exception as exc:
+        raise AgensiumError(ErrorCode.UNREADABLE_FILE, f"{name}: not a readable Parquet file "
+                            f"({(str(exc).splitlines() or [''])[0]})", {"file": name}) from exc
+    names, renamed = unique_names(cols)
+    notes: dict[str, Any] = {"renamed_columns": renamed} if renamed else {}
+    _finish(lf.rename(dict(zip(cols, names, strict=True))) if renamed else lf, dest)
+    return notes
+
+
+def read_dataset(source: Path | str, dest: Path, display_name: str | None = None, *,
+                 sheet: str | int | None = None) -> Dataset:
+    """Convert `source` (a local path or an s3:// URI) into Parquet at `dest`, streaming where possible.
+
+    Raises `AgensiumError` naming the file: FILE_EMPTY, ENCODING_ERROR, UNSUPPORTED_FORMAT,
+    UNREADABLE_FILE, FILES_NOT_FOUND (missing local file or S3 object), STORAGE_ERROR.
+    """
+    if s3.is_s3_uri(source):
+        uri = str(source)
+        with tempfile.TemporaryDirectory(dir=dest.parent) as tmp:
+            local = s3.download(uri, Path(tmp))
+            ds = read_dataset(local, dest, display_name or local.name, sheet=sheet)
+        ds.read_notes["source"] = uri
+        return ds
+    source = Path(source)
+    name = display_name or source.name
+    if not source.is_file():
+        raise AgensiumError(ErrorCode.FILES_NOT_FOUND, f"{name}: file not found", {"file": name})
+    if _GLOB_CHARS.search(str(source)):  # Polars scanners would expand "data[1].csv" as a glob
+        with tempfile.TemporaryDirectory() as tmp:
+            link = Path(tmp) / f"input{source.suffix}"
+            link.symlink_to(source.resolve())
+            return read_dataset(link, dest, name, sheet=sheet)
+    ext = Path(name).suffix.lower().lstrip(".") or source.suffix.lower().lstrip(".")
+    fmt = _detect_format(source, ext, name)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        if fmt == "csv":
+            notes = read_csv(source, dest, name, ROW_ID, work=dest.parent)
+        elif fmt in ("xlsx", "xls"):
+            df, notes = read_excel(source, name, sheet)
+            _finish(df, dest)
+        elif fmt in ("json", "ndjson"):
+            df, notes = read_json(source, name, fmt)
+            _finish(df, dest)
         else:
-            raise AgensiumError(ErrorCode.UNSUPPORTED_FORMAT, f"{name}: unsupported format '{ext}'", {"file": name})
-        lf.with_row_index(ROW_ID).with_columns(pl.col(ROW_ID).cast(pl.Int64)).sink_parquet(dest)
+            notes = _read_parquet(source, dest, name)
     except AgensiumError:
+        dest.unlink(missing_ok=True)
         raise
     except Exception as exc:
-        raise AgensiumError(ErrorCode.UNREADABLE_FILE, f"{name}: {exc}", {"file": name}) from exc
-    return Dataset(path=dest, name=name, source_format=ext)
+        dest.unlink(missing_ok=True)
+        raise AgensiumError(ErrorCode.UNREADABLE_FILE, f"{name}: {(str(exc).splitlines() or [type(exc).__name__])[0]}",
+                            {"file": name}) from exc
+    ds = Dataset(path=dest, name=name, source_format=fmt, read_notes={"format": fmt, **notes})
+    rows, columns = ds.row_count, len(ds.columns)
+    if rows == 0:
+        dest.unlink(missing_ok=True)
+        raise AgensiumError(ErrorCode.FILE_EMPTY, f"{name}: the file has no data rows",
+                            {"file": name, "columns": columns})
+    ds.read_notes.update(rows=rows, columns=columns)
+    return ds

@@ -14,10 +14,16 @@ def _default(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Path):
         return str(value)
-    if hasattr(value, "item"):  # numpy scalars
-        return value.item()
-    if isinstance(value, set | tuple):
-        return list(value)
+    if isinstance(value, set | frozenset | tuple):
+        return _clean(list(value))
+    for method in ("to_list", "tolist", "item"):  # polars Series, numpy arrays and scalars
+        if hasattr(value, method):
+            try:
+                return _clean(getattr(value, method)())
+            except (TypeError, ValueError):
+                continue
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
     return str(value)
 
 

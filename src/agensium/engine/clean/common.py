@@ -1,0 +1,130 @@
+"""Small helpers every clean agent uses: column selection, parameter checks, scores, row issues."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from agensium.engine.agent import ROW_ID, ROW_ISSUE_SCHEMA, SummaryCard
+from agensium.errors import AgensiumError, ErrorCode
+
+NUMERIC_TYPES = (pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32, pl.UInt64,
+                 pl.Float32, pl.Float64)
+
+
+def user_columns(schema: pl.Schema) -> list[str]:
+    """Columns the user sees (the hidden ROW_ID excluded)."""
+    return [c for c in schema.names() if c != ROW_ID]
+
+
+def is_numeric(dtype: pl.DataType) -> bool:
+    return dtype.is_numeric()
+
+
+def string_columns(schema: pl.Schema) -> list[str]:
+    return [c for c, t in schema.items() if c != ROW_ID and t == pl.String]
+
+
+def numeric_columns(schema: pl.Schema) -> list[str]:
+    return [c for c, t in schema.items() if c != ROW_ID and t.is_numeric()]
+
+
+def check_columns(agent_id: str, param: str, names: Iterable[str], schema: pl.Schema) -> None:
+    """A parameter that names a column the data does not have is a user error, not a silent no-op."""
+    available = user_columns(schema)
+    unknown = sorted({n for n in names if n not in available})
+    if unknown:
+        raise AgensiumError(
+            ErrorCode.INVALID_PARAMETERS,
+            f"{agent_id}: {param} names column(s) not in the data: {', '.join(unknown)}",
+            {"agent_id": agent_id, "parameter": param, "unknown_columns": unknown, "available_columns": available},
+        )
+
+
+def select_columns(candidates: list[str], target: list[str], exclude: list[str]) -> list[str]:
+    """`target` (if given) restricted to candidates, minus `exclude`, in data order."""
+    wanted = set(target) if target else None
+    skip = set(exclude)
+    return [c for c in candidates if (wanted is None or c in wanted) and c not in skip]
+
+
+def score_status(score: float | None) -> str:
+    if score is None:
+        return "info"
+    if score >= 90:
+        return "excellent"
+    if score >= 75:
+        return "good"
+    if score >= 50:
+        return "fair"
+    return "poor"
+
+
+def card(title: str, value: str, score: float | None, description: str) -> SummaryCard:
+    return SummaryCard(title=title, value=value, status=score_status(score), description=description)  # type: ignore[arg-type]
+
+
+def pct(part: float, whole: float) -> float:
+    return round(100.0 * part / whole, 4) if whole else 0.0
+
+
+def row_issues(
+    frame: pl.DataFrame | pl.LazyFrame,
+    *,
+    column: str | pl.Expr | None,
+    issue_type: str,
+    severity: str,
+    message: str | pl.Expr,
+    value: pl.Expr | None = None,
+) -> pl.LazyFrame:
+    """Row issues (ROW_ISSUE_SCHEMA) for every row of `frame` (which holds ROW_ID)."""
+    lf = frame.lazy()
+
+    def lit_or(e: Any, name: str) -> pl.Expr:
+        return (e if isinstance(e, pl.Expr) else pl.lit(e, dtype=pl.String)).cast(pl.String).alias(name)
+
+    return lf.select(
+        pl.col(ROW_ID).cast(pl.Int64).alias("row_index"),
+        lit_or(column, "column"),
+        pl.lit(issue_type, dtype=pl.String).alias("issue_type"),
+        pl.lit(severity, dtype=pl.String).alias("severity"),
+        lit_or(message, "message"),
+        (value.cast(pl.String) if value is not None else pl.lit(None, dtype=pl.String)).alias("value"),
+    )
+
+
+def concat_issues(parts: list[pl.LazyFrame | pl.DataFrame]) -> pl.DataFrame:
+    frames = [p.lazy() for p in parts]
+    if not frames:
+        return pl.DataFrame(schema=ROW_ISSUE_SCHEMA)
+    return pl.concat(frames, how="vertical").collect()
+
+
+def text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """The value as text, for before/after comparisons and samples."""
+    return expr if dtype == pl.String else expr.cast(pl.String)
+
+
+def null_counts(path: Path, columns: list[str]) -> dict[str, int] | None:
+    """Null count per column from the Parquet footer statistics (no data read); None if missing."""
+    import pyarrow.parquet as pq
+
+    meta = pq.ParquetFile(path).metadata
+    names = [meta.schema.column(i).path for i in range(meta.num_columns)]
+    index = {n: i for i, n in enumerate(names)}
+    out: dict[str, int] = {}
+    for c in columns:
+        i = index.get(c)
+        if i is None:
+            return None
+        total = 0
+        for g in range(meta.num_row_groups):
+            st = meta.row_group(g).column(i).statistics
+            if st is None or st.null_count is None:
+                return None
+            total += st.null_count
+        out[c] = total
+    return out

@@ -1,0 +1,1 @@
+"""master-my-data: keys, contracts, semantics, entity resolution, survivorship, golden records, stewardship."""

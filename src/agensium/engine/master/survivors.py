@@ -1,0 +1,101 @@
+"""The part survivorship-resolver and golden-record-builder share: match, then resolve every field."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+from pydantic import Field
+
+from agensium.engine.agent import ROW_ID, AgentParams, Dataset, RunContext
+from agensium.engine.master.common import user_columns
+from agensium.engine.master.entity_runs import auto_column, er_config, members_dataset, rules_for, run_er
+from agensium.engine.master.er import ERResult
+from agensium.engine.master.semantic_types import ID_KINDS, detect_all
+from agensium.engine.master.survivorship import SurvivorshipConfig, canonical_rule, resolve
+
+
+class MatchParams(AgentParams):
+    """Matching parameters shared by the two agents (zero-config by default)."""
+
+    match_key_columns: list[str] = Field(default_factory=list,
+                                         description="Columns to match on (original or standard names); "
+                                                     "empty = chosen from semantic types")
+    match_threshold: float = Field(0.9, ge=0.0, le=1.0,
+                                   description="Match probability needed to merge two records")
+    review_threshold: float = Field(0.5, ge=0.0, le=1.0,
+                                    description="Pairs between this and match_threshold go to review")
+    max_block_size: int = Field(200, ge=2, le=5000, description="Blocking: larger blocks are skipped")
+    survivorship_rules: dict[str, str] = Field(default_factory=dict, description="{column: rule}")
+    source_priority: dict[str, int] = Field(default_factory=dict, description="{source: rank}; lower wins")
+    source_column: str | None = Field(None, description="Column naming each record's source system")
+    timestamp_column: str | None = Field(None, description="Column with each record's last update (parsed)")
+    field_validation_rules: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="{column: {pattern, min_length, allowed_values}} for 'validated'")
+
+
+@dataclass
+class Survivors:
+    result: ERResult
+    golden: pl.DataFrame
+    provenance: pl.DataFrame
+    members: Dataset
+    config: SurvivorshipConfig
+
+
+def build_survivors(ctx: RunContext, agent_id: str, p: MatchParams, default_rule: str) -> Survivors:
+    members = members_dataset(ctx)
+    cols = user_columns(members.schema)
+    config = er_config(ctx, agent_id, p, cols)
+    result = run_er(ctx, members, config)
+    ctx.check_cancelled()
+    kinds = {c: k for c, (k, _, _) in detect_all(members.lazy().select(cols)).items()}
+    kinds.update(ctx.state.get("semantic_types", {}))
+    ts = auto_column(ctx, p.timestamp_column, kinds, ("updated_at", "created_at"), cols, agent_id,
+                     "timestamp_column")
+    src = auto_column(ctx, p.source_column, kinds, ("source",), cols, agent_id, "source_column")
+    id_like = [c for c in cols if kinds.get(c) in ID_KINDS]
+    uniq = members.lazy().select([(pl.col(c).n_unique() == pl.len()).alias(c) for c in id_like]).collect() \
+        if id_like else pl.DataFrame()
+    identifiers = tuple(c for c in id_like if uniq[c][0])
+    cfg = SurvivorshipConfig(columns=cols, rules=rules_for(ctx, agent_id, p.survivorship_rules, cols),
+                             default_rule=canonical_rule(default_rule, f"{agent_id}.default rule"), kinds=kinds,
+                             source_column=src, source_priority=p.source_priority or None, timestamp_column=ts,
+                             validation_rules=p.field_validation_rules, identifier_columns=identifiers)
+    data = members.lazy().select([ROW_ID, *cols]).collect()
+    golden, prov = resolve(data, result.clusters, cfg)
+    ctx.progress(0.9)
+    return Survivors(result, golden, prov, members, cfg)
+
+
+def rules_applied(s: Survivors) -> dict[str, str]:
+    return {c: s.config.rules.get(c, s.config.default_rule) for c in s.config.columns}
+
+
+def golden_out(s: Survivors, extra: dict[str, str] | None = None) -> pl.DataFrame:
+    """Typed golden records for the next agent: ROW_ID = cluster id (a real original row)."""
+    g = s.golden
+    out = g.select(
+        pl.col("__cluster_id__").cast(pl.Int64).alias(ROW_ID), *s.config.columns,
+        pl.col("__cluster_id__").cast(pl.Int64),
+        pl.col("__source_count__").cast(pl.Int64),
+        pl.col("__trust_score__"),
+        pl.col("__conflicts__").cast(pl.Int64),
+        pl.col("__source_rows__").cast(pl.List(pl.String)).list.join(";").alias("__source_rows__"),
+    )
+    if extra:
+        out = out.rename(extra)
+    return out
+
+
+def conflict_stats(s: Survivors) -> dict[str, Any]:
+    prov = s.provenance
+    if prov.height == 0:
+        return {"conflicts_detected": 0, "conflicts_resolved": 0, "low_confidence_resolutions": 0,
+                "average_confidence": 1.0}
+    conflicts = prov.filter(pl.col("conflict"))
+    return {"conflicts_detected": conflicts.height,
+            "conflicts_resolved": conflicts.filter(pl.col("confidence") >= 0.5).height,
+            "low_confidence_resolutions": conflicts.filter(pl.col("confidence") < 0.5).height,
+            "average_confidence": round(float(conflicts["confidence"].mean() or 1.0), 4)}

@@ -1,0 +1,1 @@
+"""Accounts: registration with e-mail codes, login (JWT), password reset, roles."""

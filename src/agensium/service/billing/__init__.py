@@ -1,0 +1,1 @@
+"""Credits: wallets, an append-only ledger with idempotency keys, agent costs, and their routes."""

@@ -1,0 +1,1 @@
+"""The task domain: create, upload, verify, process, cancel, download, delete."""
