@@ -28,10 +28,11 @@ AGENSIUM = ROOT / ".venv" / "bin" / "agensium"
 # the generator with its seed replaced: same distributions, different draws
 _SEEDED = """
 import sys, numpy as np
+script, rows, out, seed = sys.argv[1:5]
 _rng = np.random.default_rng
-np.random.default_rng = lambda seed=None: _rng(int(sys.argv[3]))
-sys.argv = sys.argv[:3]
-exec(compile(open(sys.argv[0]).read(), sys.argv[0], "exec"))
+np.random.default_rng = lambda _seed=None: _rng(int(seed))
+sys.argv = [script, rows, out]
+exec(compile(open(script).read(), script, "exec"))
 """
 
 _YDATA = """

@@ -22,10 +22,24 @@ MAKE_WIDE_CSV = Path(os.environ.get("AGENSIUM_MAKE_WIDE_CSV", "/work/shared/benc
 _MEASURE = r"""
 import json, resource, subprocess, sys, time
 t0 = time.perf_counter()
-rc = subprocess.run(sys.argv[1:]).returncode
+proc = subprocess.Popen(sys.argv[1:])
+tree_peak = 0
+try:
+    import psutil  # optional (bench extra): sums the whole process tree while it runs
+    root = psutil.Process(proc.pid)
+    while proc.poll() is None:
+        try:
+            procs = [root, *root.children(recursive=True)]
+            tree_peak = max(tree_peak, sum(p.memory_info().rss for p in procs if p.is_running()))
+        except psutil.Error:
+            pass
+        time.sleep(0.05)
+except ImportError:
+    pass
+rc = proc.wait()
 wall = time.perf_counter() - t0
-kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps({"rc": rc, "wall_s": wall, "peak_rss_mb": kb / 1024}), file=sys.stderr)
+largest = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+print(json.dumps({"rc": rc, "wall_s": wall, "peak_rss_mb": max(largest, tree_peak) / 2**20}), file=sys.stderr)
 """
 
 
@@ -60,8 +74,9 @@ def ensure_wide_csv(rows: int = 1_000_000) -> Path:
 def measure(cmd: Sequence[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> dict[str, Any]:
     """Run `cmd`; return {"wall_s", "peak_rss_mb", "rc", "stdout"}.
 
-    Peak RSS is the largest resident set of the command or any process it waited for, read from
-    `getrusage(RUSAGE_CHILDREN)` in a fresh wrapper process (so earlier runs never leak into the figure).
+    Peak RSS: the larger of `getrusage(RUSAGE_CHILDREN)` (largest single process of the tree, read in a
+    fresh wrapper so earlier runs never leak into the figure) and, when psutil is installed, the polled
+    sum over the whole process tree (for commands that run workers side by side).
     """
     proc = subprocess.run([sys.executable, "-c", _MEASURE, *cmd], env={**os.environ, **(env or {})},
                           cwd=cwd, capture_output=True, text=True)

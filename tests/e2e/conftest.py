@@ -37,8 +37,10 @@ def _missing(what: str) -> None:
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
         _missing("Chromium (/usr/bin/chromium; `make browser` installs it)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # generous waits: the suite shares two cores with Argon2, SeaweedFS and the worker
+    expect.set_options(timeout=15_000)
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield b

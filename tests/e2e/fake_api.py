@@ -48,6 +48,7 @@ class DemoParams(AgentParams):
     label: str | None = Field(None, description="A free label")
     top_k: int | None = Field(None, ge=1, description="Optional limit")
     region: str = Field("US", pattern=r"^[A-Z]{2}$", description="Two-letter region")
+    strict: bool | None = Field(None, description="Override strictness (unset: automatic)")
     expected_types: dict[str, Literal["numeric", "date"]] = Field(default_factory=dict, description="Column -> type")
 
 
@@ -173,7 +174,7 @@ def create_fake_app(*, balance: int = 5000, multipart_threshold: int = 10**12, p
         return task
 
     @app.get("/tasks")
-    def list_tasks(request: Request) -> Any:
+    def list_tasks(request: Request, status: str | None = None) -> Any:
         if not user_of(request):
             return _err(401, "AUTH_INVALID_TOKEN", "Not logged in.")
         for t in state["tasks"].values():  # a "worker" that advances one step per poll
@@ -186,6 +187,8 @@ def create_fake_app(*, balance: int = 5000, multipart_threshold: int = 10**12, p
                              progress_detail={"current_stage": "agents", "current_agent": t["agents"][0],
                                               "agents_total": len(t["agents"]), "agents_completed": 0})
         tasks = sorted(state["tasks"].values(), key=lambda t: t["created_at"], reverse=True)
+        if status:
+            tasks = [t for t in tasks if t["status"] in status.split(",")]
         return {"tasks": tasks, "pagination": {"total": len(tasks), "limit": 50, "offset": 0, "has_more": False}}
 
     @app.post("/tasks/{tid}/upload-urls")

@@ -54,6 +54,7 @@ def test_changed_parameters_only_and_report(page: Any, fake_server: Any, tmp_pat
     assert agent.get_by_label("Max rows").input_value() == "1000"
     assert agent.get_by_label("Enabled").is_checked()
     assert agent.get_by_label("Method").locator("option:checked").inner_text() == "iqr"
+    assert agent.get_by_label("Strict").locator("option:checked").inner_text() == "(not set)"
     # drift needs a baseline: offered only once a baseline file is chosen
     drift = page.locator('input[name=agents][value="drift-detector"]')
     assert drift.is_disabled() and not drift.is_checked()
@@ -99,6 +100,11 @@ def test_changed_parameters_only_and_report(page: Any, fake_server: Any, tmp_pat
     assert "-0.2" in line_chart.locator("svg text.tick").all_text_contents()
     assert page.locator('.alert-group[data-severity="high"]').count() == 1
     assert page.get_by_role("link", name="report.json").get_attribute("href").endswith("/outputs/report.json")
+    nav = page.get_by_role("navigation", name="Report contents")
+    assert nav.get_by_role("button").all_inner_texts() == [
+        "Summary", "Downloads", "Alerts", "Recommendations", "Unified Profiler", "Row-level issues"]
+    nav.get_by_role("button", name="Unified Profiler").click()
+    expect(section.locator("summary")).to_be_focused()
     row_table = page.get_by_role("table", name="Row-level issue sample")
     assert row_table.locator("tbody tr").count() == 1
     page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
@@ -146,6 +152,10 @@ def test_insufficient_credits_shows_available_and_required(page: Any, fake_serve
     assert "Not enough credits to run this task." in text
     assert "Available: 50" in text and "Required: 160" in text
     assert alert.get_attribute("data-error-code") == "BILLING_INSUFFICIENT_CREDITS"
+    expect(page.locator(".task")).to_have_count(1)
+    # logging out leaves none of this user's tasks in the page
+    page.get_by_role("button", name="Log out").click()
+    expect(page.locator(".task")).to_have_count(0)
 
 
 def test_client_side_file_checks_and_markup_in_names(page: Any, fake_server: Any, tmp_path: Path) -> None:
@@ -200,6 +210,12 @@ def test_live_status_cancel_and_delete(page: Any, fake_server: Any, tmp_path: Pa
     expect(page.locator(".sr-only[role=status]")).to_have_text("Profile My Data: Cancelled")
     (tid,) = srv.state["tasks"]
     assert srv.state["tasks"][tid]["status"] == "CANCELLED"
+    # the filter asks the API for matching statuses only
+    page.get_by_label("Show").select_option(label="Completed")
+    expect(page.locator(".task-list .empty")).to_have_text("No tasks match this filter.")
+    page.get_by_label("Show").select_option(label="Failed or stopped")
+    expect(page.locator(".task")).to_have_count(1)
+    task = page.locator(".task").first
     page.once("dialog", lambda d: d.accept())
     task.get_by_role("button", name="Delete").click()
     expect(page.locator(".task-list .empty")).to_be_visible()

@@ -23,8 +23,10 @@ from .real_server import RealServer, run_server, serve_available
 pytestmark = pytest.mark.browser
 
 PASSWORD = "Correct-Horse-42-battery"
+MULTIPART_THRESHOLD = 1024 * 1024
 TERMINAL = ("COMPLETED", "FAILED", "CANCELLED", "UPLOAD_FAILED", "EXPIRED")
-SCREENSHOTS = Path(os.environ.get("AGENSIUM_SCREENSHOT_DIR", "var/screenshots"))
+# screenshots of the real UI land in the (git-ignored) var/ of the checkout, to look at after a run
+SCREENSHOTS = Path(os.environ.get("AGENSIUM_SCREENSHOT_DIR", Path(__file__).resolve().parents[2] / "var" / "screenshots"))
 
 
 def _need_serve() -> None:
@@ -38,9 +40,11 @@ def _need_serve() -> None:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealServer]:
     _need_serve()
     # the embedded default (SQLite broker) unless a Redis broker is asked for, with a queue of its own
-    env = {}
+    # files over 1 MiB go up in 5 MiB parts, so the multipart path is exercised with a small file
+    env = {"AGENSIUM_MULTIPART_THRESHOLD_BYTES": str(MULTIPART_THRESHOLD),
+           "AGENSIUM_MULTIPART_PART_BYTES": str(5 * 1024 * 1024)}
     if os.environ.get("AGENSIUM_E2E_REDIS_URL"):
-        env = {"REDIS_URL": os.environ["AGENSIUM_E2E_REDIS_URL"], "AGENSIUM_QUEUE_NAME": f"e2e-{uuid.uuid4().hex[:8]}"}
+        env |= {"REDIS_URL": os.environ["AGENSIUM_E2E_REDIS_URL"], "AGENSIUM_QUEUE_NAME": f"e2e-{uuid.uuid4().hex[:8]}"}
     with run_server(tmp_path_factory.mktemp("agensium-var"), extra_env=env) as srv:
         yield srv
 
@@ -99,6 +103,7 @@ def test_profile_my_data_flow(page: Any, server: RealServer, tmp_path: Path) -> 
     page.locator('input[type=file][data-role="primary"]').set_input_files(str(data))
     chosen = page.locator(".agent-row:has(input[name=agents]:checked) .agent-name").all_inner_texts()
     assert "Unified Profiler" in chosen
+    total = int(page.locator(".cost-line .total").get_attribute("data-total"))
     page.get_by_role("button", name="Upload and run Profile My Data").click()
     page.wait_for_function("() => document.querySelector('.upload-progress progress')?.value === 100")
     expect(page.locator(".upload-progress .pct")).to_have_text("100%")
@@ -109,8 +114,17 @@ def test_profile_my_data_flow(page: Any, server: RealServer, tmp_path: Path) -> 
     shoot(page, tmp_path, "tasks")
     problem = task.locator(".task-error").all_inner_texts()
     assert status == "COMPLETED", f"task ended {status}: {problem}\n{server.log_tail()}"
-    # the settled run has captured its credits: the balance shown went down by the run's cost
+    # the settled run has captured its credits: the balance went down by at most the run's cost,
+    # and the wallet's history shows the hold for the whole pipeline
     expect(page.locator("#credits")).not_to_have_text(balance)
+    expect(page.locator("#credits")).to_have_text(re.compile(r"^[\d,]+ credits$"))  # nothing held any more
+    before, after = (int(t.split()[0].replace(",", "")) for t in (balance, page.locator("#credits").inner_text()))
+    assert before - total <= after < before
+    page.locator("#credits").click()
+    ledger = page.get_by_role("table", name="Recent credit movements")
+    expect(ledger.locator("tr", has_text=re.compile(r"Hold · ")).first).to_contain_text(f"-{total}")
+    page.keyboard.press("Escape")
+    expect(ledger).to_be_hidden()
     task.get_by_role("button", name="View report").click()
     sections = page.locator(".agent-section")
     expect(sections.first).to_be_visible()
@@ -126,6 +140,32 @@ def test_profile_my_data_flow(page: Any, server: RealServer, tmp_path: Path) -> 
     resp = page.request.get(href)
     assert resp.ok and resp.json()["metadata"]["tool_id"] == "profile-my-data"
     shoot(page, tmp_path, "report")
+
+
+def test_large_file_goes_up_in_parts_to_real_storage(page: Any, server: RealServer, tmp_path: Path) -> None:
+    """SeaweedFS must let the browser read each part's ETag (CORS ExposeHeaders) for the complete call."""
+    sign_up_and_log_in(page, server)
+    data = tmp_path / "wide.csv"
+    row = "{i},{i}.5,name-{i:08d},2024-01-{d:02d},category-{c}\n"
+    data.write_text("id,value,name,day,category\n" + "".join(
+        row.format(i=i, d=i % 28 + 1, c=i % 7) for i in range(150_000)))
+    size = data.stat().st_size
+    assert size > 5 * 1024 * 1024 + MULTIPART_THRESHOLD  # at least two parts of 5 MiB (the S3 minimum)
+    parts: list[str] = []
+    completes: list[int] = []
+    page.on("request", lambda r: parts.append(r.url) if r.method == "PUT" and "partNumber=" in r.url else None)
+    page.on("response", lambda r: completes.append(r.status) if r.url.endswith("/uploads/primary/complete") else None)
+    for agent in ("score-risk", "test-coverage-agent", "readiness-rater"):  # a quick run is enough
+        box = page.locator(f'input[name=agents][value="{agent}"]')
+        if box.count() and box.is_checked():
+            box.uncheck()
+    page.locator('input[type=file][data-role="primary"]').set_input_files(str(data))
+    page.get_by_role("button", name="Upload and run Profile My Data").click()
+    page.wait_for_function("() => document.querySelector('.upload-progress progress')?.value === 100")
+    status = wait_settled(page)
+    problem = page.locator(".task").first.locator(".task-error").all_inner_texts()
+    assert status == "COMPLETED", f"task ended {status}: {problem}\n{server.log_tail()}"
+    assert len(parts) >= 2 and completes == [200], (parts, completes)
 
 
 def test_pdf_named_csv_shows_the_api_error(page: Any, server: RealServer, tmp_path: Path) -> None:

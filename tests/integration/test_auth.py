@@ -168,7 +168,7 @@ def test_rate_limit_on_auth_endpoints(app_settings):
         assert c.post("/auth/resend-code", json={"email": _email()}).status_code == 200
 
 
-def test_cli_users_create_admin(app_settings, client, monkeypatch):
+def test_cli_users_create_admin(app_settings, client, monkeypatch, make_user):
     from typer.testing import CliRunner
 
     from agensium.cli import app as cli
@@ -184,5 +184,10 @@ def test_cli_users_create_admin(app_settings, client, monkeypatch):
     finally:
         get_settings.cache_clear()
     token = client.post("/auth/login", data={"username": email, "password": PASSWORD}).json()["access_token"]
-    me = client.get("/auth/me", headers={"Authorization": f"Bearer {token}"}).json()
+    admin = {"Authorization": f"Bearer {token}"}
+    me = client.get("/auth/me", headers=admin).json()
     assert me["is_admin"] is True and me["is_verified"] is True
+    if "/admin/users" in client.get("/openapi.json").json()["paths"]:  # billing's admin routes installed
+        assert client.get("/admin/users", headers=admin).status_code == 200
+        r = client.get("/admin/users", headers=make_user().headers)
+        assert r.status_code == 403 and r.json()["error_code"] == "AUTH_FORBIDDEN"

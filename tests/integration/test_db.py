@@ -130,3 +130,52 @@ def test_cli_db_upgrade_from_any_directory(tmp_path, monkeypatch):
         assert {"users", "tasks", "auth_codes"} <= set(sa.inspect(db.get_engine(url)).get_table_names())
     finally:
         db.dispose(url)
+
+
+def test_concurrent_upgrades_do_not_race(backend_url, tmp_path):
+    """API replicas that start together all upgrade the schema; exactly one does the work."""
+    from agensium.service import db
+
+    if backend_url.startswith("sqlite"):
+        url = f"sqlite:///{tmp_path / 'race.db'}"
+        drop = None
+    else:  # a second fresh database on the same server
+        import secrets
+
+        name = f"agensium_t_{secrets.token_hex(6)}"
+        base, _, _ = backend_url.rpartition("/")
+        query = "?charset=utf8mb4" if backend_url.startswith("mysql") else ""
+        url = f"{base}/{name}{query}"
+        admin_url = ("postgresql+psycopg://postgres@127.0.0.1:5432/postgres" if backend_url.startswith("postgresql")
+                     else "mysql+pymysql://root@127.0.0.1:3306/")
+        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"CREATE DATABASE {name}"))
+        drop = (admin, name)
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(3)
+
+    def upgrade() -> None:
+        barrier.wait()
+        try:
+            db.upgrade_database(url)
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=upgrade) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        assert errors == []
+        with db.get_engine(url).connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM alembic_version")).scalar() == 1
+    finally:
+        db.dispose(url)
+        if drop is not None:
+            admin, name = drop
+            with admin.connect() as conn:
+                conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name}"
+                                     + (" WITH (FORCE)" if backend_url.startswith("postgresql") else "")))
+            admin.dispose()

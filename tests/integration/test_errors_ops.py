@@ -97,3 +97,20 @@ def test_production_refuses_a_default_or_weak_secret():
             Settings(mode="production", secret_key=weak, _env_file=None)
     assert Settings(mode="production", secret_key="x" * 40, _env_file=None).secret_key == "x" * 40
     assert Settings(_env_file=None).embedded  # the embedded default needs no variable
+
+
+def test_transient_database_errors_are_503_not_500(app_settings):
+    from sqlalchemy.exc import OperationalError
+
+    from agensium.service.app import create_app
+
+    app = create_app(app_settings)
+
+    @app.get("/busy")
+    def busy() -> None:
+        raise OperationalError("UPDATE tasks ...", {}, Exception("Deadlock found when trying to get lock"))
+
+    with TestClient(app, raise_server_exceptions=False) as c:
+        r = c.get("/busy")
+    _shape(r, 503, "SERVICE_UNAVAILABLE")
+    assert r.headers["retry-after"] == "1" and "Deadlock" not in r.text

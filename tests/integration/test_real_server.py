@@ -87,6 +87,40 @@ def _assert_one_hold(settings: Any, task_id: str) -> None:
     assert sum(1 for k in kinds if k.lower().startswith("hold")) == 1
 
 
+def _full_flow_to_completion(base: str, var: Path) -> None:
+    """register → verify (code from the outbox) → login → create → upload → process → COMPLETED →
+    report → download → list → delete, with the embedded worker doing the work."""
+    import json
+    import re
+
+    email, password = "flow@example.com", "Correct-horse-42"
+    with httpx.Client(base_url=base, timeout=30) as c:
+        assert c.post("/auth/register", json={"email": email, "password": password}).status_code == 201
+        mail = json.loads(sorted((var / "outbox").glob("*.json"))[-1].read_text())
+        code = re.search(r"\b(\d{6})\b", mail["body"]).group(1)  # type: ignore[union-attr]
+        assert c.post("/auth/verify", json={"email": email, "code": code}).status_code == 200
+        token = c.post("/auth/login", data={"username": email, "password": password}).json()["access_token"]
+        c.headers["Authorization"] = f"Bearer {token}"
+        tid = c.post("/tasks", json={"tool_id": "profile-my-data", "agents": ["unified-profiler"]}).json()["task_id"]
+        up = c.post(f"/tasks/{tid}/upload-urls", json={"files": {"primary": {
+            "filename": "people.csv", "content_type": "text/csv", "size_bytes": len(CSV)}}}).json()["uploads"]["primary"]
+        assert httpx.put(up["url"], content=CSV, headers=up["headers"]).status_code == 200
+        assert c.post(f"/tasks/{tid}/process").status_code == 202
+        deadline = time.monotonic() + 90
+        while (task := c.get(f"/tasks/{tid}").json())["status"] not in ("COMPLETED", "FAILED", "CANCELLED"):
+            assert time.monotonic() < deadline, task
+            time.sleep(0.5)
+        assert task["status"] == "COMPLETED" and task["progress"] == 100 and task["downloads_available"], task
+        report = c.get(f"/tasks/{tid}/report").json()
+        assert "unified-profiler" in json.dumps(report)
+        downloads = c.get(f"/tasks/{tid}/downloads").json()["downloads"]
+        assert downloads and httpx.get(downloads[0]["url"], timeout=30).status_code == 200
+        assert [t["task_id"] for t in c.get("/tasks").json()["tasks"]] == [tid]
+        deleted = c.delete(f"/tasks/{tid}").json()
+        assert deleted["task_id"] == tid and deleted["files_deleted"] >= 1 + len(downloads)
+        assert c.get(f"/tasks/{tid}").status_code == 404
+
+
 def _agensium() -> list[str]:
     exe = Path(sys.executable).with_name("agensium")
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "agensium.cli"]
@@ -97,7 +131,7 @@ def test_agensium_serve_embedded_default(tmp_path):
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("AGENSIUM_", "AWS_", "DATABASE_URL", "REDIS_URL", "SECRET_KEY"))}
     env |= {"AGENSIUM_VAR_DIR": str(tmp_path / "var"), "AGENSIUM_PORT": str(port),
-            "AGENSIUM_EMBEDDED_S3_PORT": str(s3_port), "AGENSIUM_EMBEDDED_WORKER": "false"}
+            "AGENSIUM_EMBEDDED_S3_PORT": str(s3_port)}
     log = (tmp_path / "serve.log").open("wb")
     proc = subprocess.Popen([*_agensium(), "serve"], env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
@@ -119,6 +153,7 @@ def test_agensium_serve_embedded_default(tmp_path):
         # the embedded S3 answers on the chosen port and checks signatures
         assert httpx.get(f"http://127.0.0.1:{s3_port}/", timeout=5).status_code == 403
         weed_pid = int((tmp_path / "var" / "s3" / "weed.pid").read_text())
+        _full_flow_to_completion(base, tmp_path / "var")
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)

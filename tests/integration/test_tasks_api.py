@@ -416,3 +416,15 @@ def test_default_pipeline_runs_drift_only_with_a_baseline(client, make_user):
     upload_csv(client, u, with_baseline["task_id"], role="baseline", name="old.csv")
     r = client.post(f"/tasks/{with_baseline['task_id']}/process", headers=u.headers)
     assert r.status_code == 202 and r.json()["agents"] == all_ids
+
+
+def test_declared_but_missing_parameters_and_empty_declaration(client, user):
+    tid = create(client, user, agents=["unified-profiler"])["task_id"]
+    err(urls(client, user, tid, {}), 422, "VALIDATION_ERROR")
+    assert client.get(f"/tasks/{tid}", headers=user.headers).json()["status"] == "CREATED"
+    r = urls(client, user, tid, {"primary": {"filename": "a.csv", "content_type": "text/csv",
+                                             "size_bytes": len(CSV)}}, has_parameters=True)
+    assert put(r.json()["uploads"]["primary"], CSV).status_code == 200
+    body = err(client.post(f"/tasks/{tid}/process", headers=user.headers), 400, "INVALID_PARAMETERS")
+    assert "not uploaded" in body["detail"]
+    assert client.get(f"/tasks/{tid}", headers=user.headers).json()["status"] == "UPLOADING"

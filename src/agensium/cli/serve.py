@@ -48,6 +48,7 @@ def serve(
     """Run the API (and, in the embedded default, storage and a worker)."""
     import uvicorn
 
+    from agensium.errors import AgensiumError
     from agensium.service import db
     from agensium.service.app import create_app
     from agensium.service.seaweed import EmbeddedS3
@@ -82,7 +83,13 @@ def serve(
         ui_origin = settings.public_url or f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
         origins = sorted({ui_origin.rstrip("/"), f"http://localhost:{port}", f"http://127.0.0.1:{port}",
                           *settings.cors_origins})
-        Storage(settings).ensure_bucket(origins)
+        try:
+            Storage(settings).ensure_bucket(origins)
+        except AgensiumError as exc:
+            if settings.embedded:
+                raise
+            # a production key may not be allowed to create buckets or set CORS: say so and go on
+            typer.echo(f"warning: could not prepare bucket {settings.s3_bucket!r}: {exc.message}", err=True)
         if settings.embedded and settings.embedded_worker:
             try:
                 from agensium.service.queue.embedded import start_embedded_worker

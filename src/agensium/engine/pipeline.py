@@ -110,7 +110,11 @@ def _materialise(data: pl.LazyFrame | pl.DataFrame, path: Path) -> None:
 def _write_final_data(tool_id: str, data: Dataset, out_dir: Path, parquet: bool) -> list[OutputFile]:
     base = Path(data.name).stem or "data"
     suffix = DATA_SUFFIX.get(tool_id, "output")
-    lf = data.lazy().sort(ROW_ID).drop(ROW_ID) if ROW_ID in data.schema.names() else data.lazy()
+    lf = data.lazy()
+    if ROW_ID in data.schema.names():
+        # agents keep row order, so the (memory-hungry at 10M rows) sort is only a safety net
+        in_order = lf.select((pl.col(ROW_ID).diff() >= 0).all()).collect().item()
+        lf = (lf if in_order else lf.sort(ROW_ID)).drop(ROW_ID)
     files: list[OutputFile] = []
     csv_path = out_dir / f"{base}_{suffix}.csv"
     lf.sink_csv(csv_path)

@@ -55,7 +55,8 @@ def _mount_metrics(app: FastAPI) -> None:
     @app.get("/metrics", tags=["ops"], include_in_schema=False)
     def metrics() -> Response:
         if render is not None:
-            return render()  # type: ignore[operator,no-any-return]
+            body, media_type = render()  # type: ignore[operator,misc]
+            return Response(body, media_type=media_type)
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
@@ -64,6 +65,8 @@ def _mount_metrics(app: FastAPI) -> None:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for chatty in ("httpx", "httpcore", "botocore", "urllib3"):  # request lines may carry presigned URLs
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
     app = FastAPI(title="Agensium", version="0.1.0", docs_url="/docs", openapi_url="/openapi.json",
                   description="Data-quality service: profile, clean and master tabular data.")
     url = settings.effective_database_url

@@ -110,12 +110,36 @@ def alembic_config(url: str) -> Any:
     return cfg
 
 
+@contextmanager
+def _migration_lock(url: str, conn: Any) -> Iterator[None]:
+    """One migrator at a time, so API replicas starting together cannot race on the DDL."""
+    name = conn.dialect.name
+    if name == "postgresql":
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(727274501)")  # released at commit
+        yield
+    elif name in ("mysql", "mariadb"):
+        conn.exec_driver_sql("SELECT GET_LOCK('agensium_migrations', 120)")
+        try:
+            yield
+        finally:
+            conn.exec_driver_sql("SELECT RELEASE_LOCK('agensium_migrations')")
+    elif name == "sqlite" and "///" in url and not url.endswith(":memory:"):
+        import fcntl
+
+        lock_path = Path(url.split("///", 1)[1] + ".migrate.lock")
+        with lock_path.open("w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            yield
+    else:
+        yield
+
+
 def upgrade_database(url: str | None = None, revision: str = "head") -> None:
-    """Bring the schema to `revision` (idempotent; safe to run at every start)."""
+    """Bring the schema to `revision` (idempotent; safe to run at every start, from many processes)."""
     from alembic import command
 
     url = url or default_url()
     cfg = alembic_config(url)
-    with get_engine(url).begin() as conn:
+    with get_engine(url).begin() as conn, _migration_lock(url, conn):
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)

@@ -22,7 +22,8 @@ from agensium.settings import Settings
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/login", auto_error=False)
 
 
-def get_settings_dep(request: Request) -> Settings:
+# trivial dependencies are `async def`: FastAPI would otherwise hop to a worker thread for each one
+async def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings
 
 
@@ -37,11 +38,11 @@ def get_session(request: Request) -> Iterator[Session]:
         session.close()
 
 
-def get_storage_dep(request: Request) -> Storage:
+async def get_storage_dep(request: Request) -> Storage:
     return request.app.state.storage
 
 
-def get_mailer(request: Request) -> Mailer:
+async def get_mailer(request: Request) -> Mailer:
     return request.app.state.mailer
 
 

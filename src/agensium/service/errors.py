@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agensium.errors import AgensiumError, ErrorCode
@@ -110,6 +111,13 @@ def install_error_handlers(app: FastAPI) -> None:
         elif exc.status_code == 405:
             detail = f"Method {req.method} is not allowed on {req.url.path}"
         return error_response(code, detail, {}, status=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(OperationalError)
+    async def _database(req: Request, exc: OperationalError) -> JSONResponse:
+        # deadlock victim, lock timeout, lost connection: transient, the client may retry
+        log.warning("database error on %s %s: %s", req.method, req.url.path, exc.orig)
+        return error_response(E.SERVICE_UNAVAILABLE, "The database is busy or unreachable; try again",
+                              {}, status=503, headers={"Retry-After": "1"})
 
     @app.exception_handler(Exception)
     async def _unexpected(req: Request, exc: Exception) -> JSONResponse:

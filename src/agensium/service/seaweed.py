@@ -146,7 +146,7 @@ class EmbeddedS3:
             "-s3.port.iceberg=0", "-s3.port.lance=0", "-s3.autoCreateBucket=false",
             f"-s3.config={self._write_identity()}",
             f"-admin.port={p['admin']}", f"-admin.port.grpc={p['admin'] + GRPC_OFFSET}", "-admin.ui=false",
-            "-webdav=false", "-master.telemetry=false", "-master.volumeSizeLimitMB=256",
+            "-webdav=false", "-master.telemetry=false", "-master.volumeSizeLimitMB=256", "-volume.preStopSeconds=0",
         ]
 
     @property

@@ -56,22 +56,23 @@ class Storage:
             read_timeout=60,
             max_pool_connections=32,
         )
-        self._local = threading.local()
+        self._client: Any = None
+        self._lock = threading.Lock()
 
     @property
     def client(self) -> Any:
-        """One boto3 client per thread (clients are thread-safe, but sessions are not)."""
-        c = getattr(self._local, "client", None)
-        if c is None:
-            s = self.settings
-            session = boto3.session.Session()
-            c = session.client(
-                "s3", endpoint_url=s.aws_endpoint_url, region_name=s.aws_region,
-                aws_access_key_id=s.aws_access_key_id, aws_secret_access_key=s.aws_secret_access_key,
-                config=self._config,
-            )
-            self._local.client = c
-        return c
+        """One boto3 client, created once and shared by every thread (clients are thread-safe;
+        creating one costs tens of milliseconds of CPU, too much per request or per thread)."""
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    s = self.settings
+                    self._client = boto3.session.Session().client(
+                        "s3", endpoint_url=s.aws_endpoint_url, region_name=s.aws_region,
+                        aws_access_key_id=s.aws_access_key_id, aws_secret_access_key=s.aws_secret_access_key,
+                        config=self._config,
+                    )
+        return self._client
 
     # keys --------------------------------------------------------------------------------------
     @staticmethod
@@ -245,9 +246,11 @@ class Storage:
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchBucket", "NotFound"):
                 raise self._error("head_bucket", exc) from exc
-            c.create_bucket(Bucket=self.bucket)
+            self._call("create_bucket", Bucket=self.bucket)
+        except BotoCoreError as exc:
+            raise self._error("head_bucket", exc) from exc
         if cors_origins:
-            c.put_bucket_cors(Bucket=self.bucket, CORSConfiguration={"CORSRules": [{
+            self._call("put_bucket_cors", Bucket=self.bucket, CORSConfiguration={"CORSRules": [{
                 "AllowedOrigins": list(cors_origins), "AllowedMethods": ["GET", "PUT", "POST", "HEAD"],
                 "AllowedHeaders": ["*"], "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 3000,
             }]})

@@ -166,19 +166,22 @@ class Stack:
 
     def upload_task(self, headers: dict[str, str], *, csv: bytes = b"a,b\n1,x\n2,\n3,z\n",
                     agents: list[str] | None = None, parameters: dict[str, Any] | None = None,
-                    tool_id: str = qtool.TOOL_ID) -> str:
+                    tool_id: str = qtool.TOOL_ID, files: dict[str, bytes] | None = None) -> str:
+        """Create a task and PUT its files (role -> CSV bytes) to the presigned URLs, like a client."""
+        files = files or {"primary": csv}
         with self.client(headers) as c:
             r = c.post("/tasks", json={"tool_id": tool_id, "agents": agents})
             assert r.status_code == 201, r.text
             task_id = r.json()["task_id"]
-            body = {"files": {"primary": {"filename": "data.csv", "content_type": "text/csv",
-                                          "size_bytes": len(csv)}},
+            body = {"files": {role: {"filename": f"{role}.csv", "content_type": "text/csv", "size_bytes": len(data)}
+                              for role, data in files.items()},
                     "has_parameters": parameters is not None}
             r = c.post(f"/tasks/{task_id}/upload-urls", json=body)
             assert r.status_code == 200, r.text
             ups = r.json()["uploads"]
-            put = httpx.put(ups["primary"]["url"], content=csv, headers=ups["primary"]["headers"])
-            assert put.status_code == 200, put.text
+            for role, data in files.items():
+                put = httpx.put(ups[role]["url"], content=data, headers=ups[role]["headers"])
+                assert put.status_code == 200, put.text
             if parameters is not None:
                 raw = json.dumps(parameters).encode()
                 put = httpx.put(ups["parameters"]["url"], content=raw, headers=ups["parameters"]["headers"])

@@ -21,8 +21,14 @@ class Harness:
         path = self.tmp / f"data-{len(list(self.tmp.glob('data-*')))}.parquet"
         frame.write_parquet(path)
         ds = Dataset(path=path, name="input.csv")
-        return RunContext(tool_id="clean-my-data", work_dir=self.tmp, data=ds, original=ds,
-                          agent_dir=self.tmp / "agent", state=dict(state))
+        return RunContext(
+            tool_id="clean-my-data",
+            work_dir=self.tmp,
+            data=ds,
+            original=ds,
+            agent_dir=self.tmp / "agent",
+            state=dict(state),
+        )
 
     @staticmethod
     def out(result: AgentResult, ctx: RunContext) -> pl.DataFrame:

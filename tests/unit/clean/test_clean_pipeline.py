@@ -16,12 +16,12 @@ HEADER = ["id", "name", "city", "amount", "joined", "count", "status", "notes", 
 ROWS = [
     ["1", " Ann  Lee ", "London", "1,234.50", "2024-01-31", "3", "active", "N/A"],
     ["2", "Bob", "london ", "$5", "31/01/2024", "4", "ACTIVE", "ok"],
-    ["", "", "", "", "", "", "", ""],                                              # empty row
+    ["", "", "", "", "", "", "", ""],  # empty row
     ["3", "Cafe\u0301", "Paris", "(3.00)", "05/02/2024", "5", "inactive", "-"],
-    ["3", "Cafe\u0301", "Paris", "(3.00)", "05/02/2024", "5", "inactive", "-"],    # exact duplicate
-    ["4", "Dee", "PARIS", "12%", "7 Mar 2024", "1000000", "pending", ""],          # outlier count
+    ["3", "Cafe\u0301", "Paris", "(3.00)", "05/02/2024", "5", "inactive", "-"],  # exact duplicate
+    ["4", "Dee", "PARIS", "12%", "7 Mar 2024", "1000000", "pending", ""],  # outlier count
     ["5", "eve", "Berlin", "€7", "Apr 9, 2024", "6", "active", "null"],
-    ["6", "Fay", "Berlin", "-2", "10.06.2024", "7", "active", "x" * 100_000],       # 100 KB cell
+    ["6", "Fay", "Berlin", "-2", "10.06.2024", "7", "active", "x" * 100_000],  # 100 KB cell
     ["7", "gus", "Rome", "10", "2024-06-11", "8", "active", "y"],
     ["8", "Hal", " Rome", "11", "2024-06-12", "9", "active", "z"],
 ]
@@ -36,10 +36,20 @@ def _write(path: Path, header: list[str], rows: list[list[str]]) -> Path:
     return path
 
 
-def _run(tmp_path: Path, params: dict | None = None, agents: list[str] | None = None, src: Path | None = None):
+def _run(
+    tmp_path: Path, params: dict | None = None, agents: list[str] | None = None, src: Path | None = None
+):
     src = src or _write(tmp_path / "messy.csv", HEADER, ROWS)
-    out = run_tool(RunRequest(tool_id="clean-my-data", inputs={"primary": src}, out_dir=tmp_path / "out",
-                              parameters=params, agents=agents, formats=("json",)))
+    out = run_tool(
+        RunRequest(
+            tool_id="clean-my-data",
+            inputs={"primary": src},
+            out_dir=tmp_path / "out",
+            parameters=params,
+            agents=agents,
+            formats=("json",),
+        )
+    )
     assert out.status == "completed", out.error
     return out
 
@@ -66,19 +76,45 @@ def test_defaults_account_for_every_row_and_change_nothing_destructive(tmp_path:
     for j, col in ((1, "name"), (2, "city"), (6, "status"), (7, "notes")):
         assert cleaned[col].to_list() == [_norm(r[j]) or None for r in kept], col
     # typed columns: parsed value by value (information kept, no value lost)
-    assert cleaned["amount"].to_list() == ["1234.5", "5.0", "-3.0", "-3.0", "0.12", "7.0", "-2.0", "10.0", "11.0"]
-    assert cleaned["joined"].to_list() == [str(d) for d in (
-        dt.date(2024, 1, 31), dt.date(2024, 1, 31), dt.date(2024, 2, 5), dt.date(2024, 2, 5),
-        dt.date(2024, 3, 7), dt.date(2024, 4, 9), dt.date(2024, 6, 10), dt.date(2024, 6, 11),
-        dt.date(2024, 6, 12))]
+    assert cleaned["amount"].to_list() == [
+        "1234.5",
+        "5.0",
+        "-3.0",
+        "-3.0",
+        "0.12",
+        "7.0",
+        "-2.0",
+        "10.0",
+        "11.0",
+    ]
+    assert cleaned["joined"].to_list() == [
+        str(d)
+        for d in (
+            dt.date(2024, 1, 31),
+            dt.date(2024, 1, 31),
+            dt.date(2024, 2, 5),
+            dt.date(2024, 2, 5),
+            dt.date(2024, 3, 7),
+            dt.date(2024, 4, 9),
+            dt.date(2024, 6, 10),
+            dt.date(2024, 6, 11),
+            dt.date(2024, 6, 12),
+        )
+    ]
     assert cleaned["count"].to_list() == [r[5] for r in kept]  # outlier reported, not removed
     results = out.report["agent_results"]
     assert results["duplicate-resolver"]["summary"]["duplicate_rows"] == 1
     assert results["outlier-remover"]["summary"]["outliers_found"] >= 1
     assert results["null-handler"]["summary"]["null_tokens_converted"] == 0
     checks = {c["check"]: c["passed"] for c in results["cleanse-writeback"]["data"]["checks"]}
-    assert checks == {"data_retention": True, "columns": True, "types": True, "numeric_finite": True,
-                      "no_new_nulls": True, "no_duplicates": False}
+    assert checks == {
+        "data_retention": True,
+        "columns": True,
+        "types": True,
+        "numeric_finite": True,
+        "no_new_nulls": True,
+        "no_duplicates": False,
+    }
     assert results["cleanse-previewer"]["summary"]["total_rules_previewed"] == 6
 
 
@@ -103,7 +139,9 @@ def test_destructive_options_still_lose_no_row(tmp_path: Path) -> None:
     assert cleaned.height + len(q_rows) + removed.height == len(ROWS)
     assert ids == {2, 6, 7, 8}
     assert set(cleaned["status"]) == {"active"}
-    checks = {c["check"]: c["passed"] for c in out.report["agent_results"]["cleanse-writeback"]["data"]["checks"]}
+    checks = {
+        c["check"]: c["passed"] for c in out.report["agent_results"]["cleanse-writeback"]["data"]["checks"]
+    }
     assert all(checks.values()), checks
 
 
@@ -116,7 +154,10 @@ def test_previewer_alone_reports_no_rules(tmp_path: Path) -> None:
 def test_previewer_predicts_the_real_run(tmp_path: Path) -> None:
     params = {"duplicate-resolver": {"strategy": "keep_first"}, "outlier-remover": {"action": "remove"}}
     out = _run(tmp_path, params)
-    sim = {e["agent_id"]: e for e in out.report["agent_results"]["cleanse-previewer"]["data"]["simulated_results"]}
+    sim = {
+        e["agent_id"]: e
+        for e in out.report["agent_results"]["cleanse-previewer"]["data"]["simulated_results"]
+    }
     for agent in ("quarantine-agent", "duplicate-resolver", "outlier-remover"):
         real = out.report["agent_results"][agent]["data"]["manifest"]
         assert sim[agent]["changes"]["row_change"] == real["rows_out"] - real["rows_in"], agent

@@ -17,12 +17,15 @@ from agensium.engine.clean.null_handler import NullHandlerParams as N
 from agensium.engine.clean.outlier_remover import OutlierRemover
 from agensium.engine.clean.outlier_remover import OutlierRemoverParams as O
 
-PEOPLE = {"name": ["Ann", "Bob", "ann ", "Ann", "Cy", "Bob", "Ann"],
-          "email": ["a@x", None, "a@x", "a@x", None, "b@x", "a@x"],
-          "age": [None, 3, 30, None, 5, None, None]}
+PEOPLE = {
+    "name": ["Ann", "Bob", "ann ", "Ann", "Cy", "Bob", "Ann"],
+    "email": ["a@x", None, "a@x", "a@x", None, "b@x", "a@x"],
+    "age": [None, 3, 30, None, 5, None, None],
+}
 
 
 # ---- duplicates ------------------------------------------------------------------------------
+
 
 def test_duplicates_reported_not_removed_by_default(h) -> None:
     ctx = h.ctx(PEOPLE)
@@ -49,7 +52,10 @@ def test_normalised_key_subset_and_merge(h) -> None:
     r = DuplicateResolver().run(D(key_columns=["name"], match_mode="normalized", strategy="merge"), ctx)
     out = h.out(r, ctx)
     assert out.select(ROW_ID, "name", "email", "age").rows() == [
-        (0, "Ann", "a@x", 30), (1, "Bob", "b@x", 3), (4, "Cy", None, 5)]
+        (0, "Ann", "a@x", 30),
+        (1, "Bob", "b@x", 3),
+        (4, "Cy", None, 5),
+    ]
     assert r.summary["duplicate_rows"] == 4 and r.summary["exact_duplicate_rows"] == 2
     assert r.summary["conflicting_key_groups"] == 2
     assert r.data["audit"]["changed_cells_by_column"] == {"email": 1, "age": 1}
@@ -63,10 +69,12 @@ def test_null_keys_never_match(h) -> None:
 
 # ---- nulls -----------------------------------------------------------------------------------
 
-NULLY = {"x": [1.0, None, 3.0, 10.0, None, 6.0],
-         "k": [1, None, 3, 4, None, 4],
-         "s": ["a", "N/A", "", "NA", None, "a"],
-         "t": ["-", "b", "null", "?", "None", "b"]}
+NULLY = {
+    "x": [1.0, None, 3.0, 10.0, None, 6.0],
+    "k": [1, None, 3, 4, None, 4],
+    "s": ["a", "N/A", "", "NA", None, "a"],
+    "t": ["-", "b", "null", "?", "None", "b"],
+}
 
 
 def test_null_tokens_reported_not_converted_by_default(h) -> None:
@@ -93,8 +101,12 @@ def test_numeric_strategies_match_pandas(h, strategy: str) -> None:
     ctx = h.ctx(NULLY)
     out = h.out(NullHandler().run(N(column_strategies={"x": strategy, "k": strategy}), ctx), ctx)
     x, k = pd.Series(NULLY["x"]), pd.Series(NULLY["k"], dtype="Float64")
-    fill = {"mean": lambda s: s.fillna(s.mean()), "median": lambda s: s.fillna(s.median()),
-            "forward_fill": lambda s: s.ffill(), "backward_fill": lambda s: s.bfill()}[strategy]
+    fill = {
+        "mean": lambda s: s.fillna(s.mean()),
+        "median": lambda s: s.fillna(s.median()),
+        "forward_fill": lambda s: s.ffill(),
+        "backward_fill": lambda s: s.bfill(),
+    }[strategy]
     assert out["x"].to_list() == pytest.approx(fill(x).tolist())
     assert out.schema["k"] == pl.Int64  # integers stay integers (rounded mean)
     assert out["k"].to_list() == [round(v) if v == v else None for v in fill(k).astype(float).tolist()]
@@ -102,8 +114,14 @@ def test_numeric_strategies_match_pandas(h, strategy: str) -> None:
 
 def test_mode_constant_drop_column_and_drop_rows(h) -> None:
     ctx = h.ctx(NULLY)
-    r = NullHandler().run(N(convert_null_tokens="all", column_strategies={
-        "s": "mode", "t": "constant", "k": "drop_column", "x": "drop_rows"}, fill_values={"t": "?"}), ctx)
+    r = NullHandler().run(
+        N(
+            convert_null_tokens="all",
+            column_strategies={"s": "mode", "t": "constant", "k": "drop_column", "x": "drop_rows"},
+            fill_values={"t": "?"},
+        ),
+        ctx,
+    )
     out = h.out(r, ctx)
     assert "k" not in out.columns
     assert out[ROW_ID].to_list() == [0, 2, 3, 5]  # rows 1 and 4 had no x
@@ -122,6 +140,7 @@ def test_constant_without_value_is_a_specific_error(h) -> None:
 
 
 # ---- outliers --------------------------------------------------------------------------------
+
 
 def _data(n: int = 500) -> dict[str, list]:
     rng = np.random.default_rng(7)
@@ -178,5 +197,15 @@ def test_percentile_and_constant_column(h) -> None:
     ctx = h.ctx({"x": list(range(1, 101)), "c": [5] * 100})
     r = OutlierRemover().run(O(method="percentile", lower_percentile=5, upper_percentile=95), ctx)
     lo, hi = np.percentile(range(1, 101), [5, 95])
-    assert r.data["outlier_summary"]["x"]["outlier_count"] == sum(1 for v in range(1, 101) if v < lo or v > hi)
+    assert r.data["outlier_summary"]["x"]["outlier_count"] == sum(
+        1 for v in range(1, 101) if v < lo or v > hi
+    )
     assert "c" in r.data["skipped_columns"]
+
+
+def test_user_columns_named_like_internals_are_safe(h) -> None:
+    ctx = h.ctx({"kept_row_id": [7, 7, 8], "reason": ["a", "a", "b"], "count": [1, 1, 2]})
+    r = DuplicateResolver().run(D(strategy="merge"), ctx)
+    out = h.out(r, ctx)
+    assert out.columns == [ROW_ID, "kept_row_id", "reason", "count"]
+    assert out.rows() == [(0, 7, "a", 1), (2, 8, "b", 2)]

@@ -31,12 +31,16 @@ def test_clusters_are_suggested_not_applied_by_default(h) -> None:
     ctx = h.ctx({"city": CITY})
     r = FieldStandardization().run(P(), ctx)
     found = {c["canonical"]: sorted(m["value"] for m in c["members"]) for c in r.data["clusters"]["city"]}
-    assert found == {"London": ["LONDON", "London", "london"], "Paris": ["Paris", "paris"],
-                     "New York": ["New York", "new york"]}
+    assert found == {
+        "London": ["LONDON", "London", "london"],
+        "Paris": ["Paris", "paris"],
+        "New York": ["New York", "new york"],
+    }
     assert "paris" in h.out(r, ctx)["city"].to_list()
     applied = FieldStandardization().run(P(apply_clusters=True), ctx)
-    assert h.out(applied, ctx)["city"].to_list() == ["London"] * 3 + ["Paris"] * 2 + ["Café"] * 2 + \
-        ["New York"] * 2 + [None]
+    assert h.out(applied, ctx)["city"].to_list() == ["London"] * 3 + ["Paris"] * 2 + ["Café"] * 2 + [
+        "New York"
+    ] * 2 + [None]
 
 
 def test_ngram_fingerprint_groups_spelling_variants(h) -> None:
@@ -46,13 +50,25 @@ def test_ngram_fingerprint_groups_spelling_variants(h) -> None:
 
 
 def test_case_per_column_email_phone_country_state(h) -> None:
-    ctx = h.ctx({
-        "name": ["ann lee", "BOB"], "email": ["A.B@Example.COM", "not an email"],
-        "phone": ["(201) 555-0123", "12"], "country": ["United Kingdom", "deu"], "state": ["new york", "TX"],
-    })
-    r = FieldStandardization().run(P(column_case={"name": "title"}, email_columns=["email"],
-                                     phone_columns=["phone"], country_columns=["country"],
-                                     state_columns=["state"]), ctx)
+    ctx = h.ctx(
+        {
+            "name": ["ann lee", "BOB"],
+            "email": ["A.B@Example.COM", "not an email"],
+            "phone": ["(201) 555-0123", "12"],
+            "country": ["United Kingdom", "deu"],
+            "state": ["new york", "TX"],
+        }
+    )
+    r = FieldStandardization().run(
+        P(
+            column_case={"name": "title"},
+            email_columns=["email"],
+            phone_columns=["phone"],
+            country_columns=["country"],
+            state_columns=["state"],
+        ),
+        ctx,
+    )
     out = h.out(r, ctx)
     assert out["name"].to_list() == ["Ann Lee", "Bob"]
     assert out["email"].to_list() == ["A.B@example.com", "not an email"]
@@ -68,9 +84,14 @@ def test_case_per_column_email_phone_country_state(h) -> None:
 
 def test_synonyms_units_and_nfkc(h) -> None:
     ctx = h.ctx({"g": ["M", "male", "F"], "d": ["5km", "200 m", "n/a"], "u": ["ﬁne", "①", "x"]})
-    r = FieldStandardization().run(P(synonym_mappings={"g": {"m": "Male", "f": "Female"}},
-                                     unit_mappings={"d": {"km": {"factor": 1000, "target_unit": "m"}}},
-                                     unicode_normalization="NFKC"), ctx)
+    r = FieldStandardization().run(
+        P(
+            synonym_mappings={"g": {"m": "Male", "f": "Female"}},
+            unit_mappings={"d": {"km": {"factor": 1000, "target_unit": "m"}}},
+            unicode_normalization="NFKC",
+        ),
+        ctx,
+    )
     out = h.out(r, ctx)
     assert out["g"].to_list() == ["Male", "male", "Female"]
     assert out["d"].to_list() == ["5000 m", "200 m", "n/a"]
@@ -94,3 +115,28 @@ def test_long_cell_and_suggestions(h) -> None:
     samples = r.data["tables"][1]
     assert samples["columns"] == ["column", "rule", "row_id", "before", "after"]
     assert samples["rows"][0][:3] == ["text", "trim_whitespace", 0]
+
+
+def test_audit_counts_every_change_and_samples_at_most_twenty(h) -> None:
+    ctx = h.ctx({"v": [f" {i}x" for i in range(30)] + ["ok"] * 5})
+    r = FieldStandardization().run(P(), ctx)
+    (entry,) = r.data["audit"]["changes"]
+    assert entry["changed_cells"] == 30 and len(entry["samples"]) == 20
+    assert entry["samples"][0] == {"row_id": 0, "before": " 0x", "after": "0x"}
+
+
+def test_dates_written_in_a_target_format_only_when_asked(h) -> None:
+    import datetime as dt
+
+    import pytest
+
+    from agensium.errors import AgensiumError
+
+    ctx = h.ctx({"d": [dt.date(2024, 1, 31), None], "t": [dt.datetime(2024, 2, 1, 13, 5), None]})
+    assert FieldStandardization().run(P(), ctx).data_out is None
+    r = FieldStandardization().run(P(target_date_format="%d/%m/%Y", date_columns=["d"]), ctx)
+    out = h.out(r, ctx)
+    assert out["d"].to_list() == ["31/01/2024", None] and out["t"][0] == dt.datetime(2024, 2, 1, 13, 5)
+    assert r.data["manifest"]["type_changes"] == {"d": "string"}
+    with pytest.raises(AgensiumError):
+        FieldStandardization().run(P(target_date_format="%Q"), ctx)

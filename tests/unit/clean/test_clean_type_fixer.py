@@ -12,8 +12,12 @@ from agensium.engine.clean.type_fixer import TypeFixer, TypeFixerParams
 
 
 def test_numbers_with_separators_currency_percent_and_parentheses(h) -> None:
-    ctx = h.ctx({"amount": ["1,234.50", "$5", "(3.00)", "12%", "€ 7", "-2", "1e3", "USD 10"],
-                 "count": ["1", "2", "3", "4", "5", "6", "7", "8"]})
+    ctx = h.ctx(
+        {
+            "amount": ["1,234.50", "$5", "(3.00)", "12%", "€ 7", "-2", "1e3", "USD 10"],
+            "count": ["1", "2", "3", "4", "5", "6", "7", "8"],
+        }
+    )
     r = TypeFixer().run(TypeFixerParams(), ctx)
     out = h.out(r, ctx)
     assert out.schema["amount"] == pl.Float64
@@ -36,8 +40,14 @@ def test_dates_in_five_formats_with_day_first_evidence(h) -> None:
     r = TypeFixer().run(TypeFixerParams(), ctx)
     out = h.out(r, ctx)
     assert out.schema["d"] == pl.Date
-    assert out["d"].to_list() == [dt.date(2024, 1, 31), dt.date(2024, 1, 31), dt.date(2024, 2, 5),
-                                  dt.date(2024, 3, 7), dt.date(2024, 4, 9), dt.date(2024, 6, 10)]
+    assert out["d"].to_list() == [
+        dt.date(2024, 1, 31),
+        dt.date(2024, 1, 31),
+        dt.date(2024, 2, 5),
+        dt.date(2024, 3, 7),
+        dt.date(2024, 4, 9),
+        dt.date(2024, 6, 10),
+    ]
     dates = r.data["conversions"]["d"]["dates"]
     # 31/01/2024 and 10.06.2024 (a dotted date is day-first by convention) read only day-first
     assert dates["day_first"] is True and dates["evidence"]["only_day_first"] == 2
@@ -56,8 +66,9 @@ def test_month_first_evidence_and_ambiguous_column_reported(h) -> None:
 
 
 def test_datetimes_and_booleans(h) -> None:
-    ctx = h.ctx({"ts": ["2024-01-02 03:04:05", "2024-01-02T10:00:00"],
-                 "b": ["yes", "N"], "digits": ["1", "0"]})
+    ctx = h.ctx(
+        {"ts": ["2024-01-02 03:04:05", "2024-01-02T10:00:00"], "b": ["yes", "N"], "digits": ["1", "0"]}
+    )
     out = h.out(TypeFixer().run(TypeFixerParams(), ctx), ctx)
     assert out["ts"].to_list() == [dt.datetime(2024, 1, 2, 3, 4, 5), dt.datetime(2024, 1, 2, 10)]
     assert out["b"].to_list() == [True, False]
@@ -65,8 +76,13 @@ def test_datetimes_and_booleans(h) -> None:
 
 
 def test_codes_with_leading_zeros_phones_and_long_ids_stay_text(h) -> None:
-    ctx = h.ctx({"zip": ["01234", "12345"], "phone": ["+4420794609", "+4420794610"],
-                 "card": ["4111111111111111", "4012888888881881"]})
+    ctx = h.ctx(
+        {
+            "zip": ["01234", "12345"],
+            "phone": ["+4420794609", "+4420794610"],
+            "card": ["4111111111111111", "4012888888881881"],
+        }
+    )
     r = TypeFixer().run(TypeFixerParams(), ctx)
     assert r.data_out is None
     assert set(r.data["kept_as_text"]) == {"zip", "phone", "card"}

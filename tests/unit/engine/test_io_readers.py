@@ -65,6 +65,23 @@ def test_cp1252_is_transcoded(tmp_path: Path) -> None:
     assert df["name"][3] == "Café 3" and df["price"][7] == "7€"
 
 
+NON_WESTERN = {
+    "cp1251": (["Иван Петров", "Мария Смирнова", "Сергей Кузнецов", "Ольга Попова"],
+               ["Москва", "Санкт-Петербург", "Новосибирск"], "клиент оплатил заказ"),
+    "shift_jis": (["山田太郎", "佐藤花子", "鈴木一郎", "高橋美咲"], ["東京", "大阪", "名古屋"], "注文は支払い済みです"),
+}
+
+
+@pytest.mark.parametrize("encoding", list(NON_WESTERN))
+def test_non_western_single_and_multibyte_encodings(tmp_path: Path, encoding: str) -> None:
+    """Realistic (varied) text: charset detection is statistical and needs more than one repeated word."""
+    people, cities, note = NON_WESTERN[encoding]
+    text = "name,city,note\n" + "".join(f"{people[i % 4]},{cities[i % 3]},{note} {i}\n" for i in range(300))
+    df, notes = _read(tmp_path, "x.csv", text.encode(encoding))
+    assert df["name"][5] == people[1] and df["city"][2] == cities[2] and df["note"][7] == f"{note} 7"
+    assert notes["transcoded_from"] == notes["encoding"] and df.height == 300
+
+
 def test_quoted_fields_with_delimiters_and_newlines(tmp_path: Path) -> None:
     text = 'id;comment\n1;"a; b"\n2;"line1\nline2"\n3;"say ""hi"""\n'
     df, notes = _read(tmp_path, "q.csv", text.encode())
@@ -249,7 +266,8 @@ def test_parquet_is_scanned_and_user_row_id_column_renamed(tmp_path: Path) -> No
 def test_json_named_csv_is_read_as_json_and_html_is_refused(tmp_path: Path) -> None:
     df, notes = _read(tmp_path, "export.csv", b'[{"a": 1, "b": "x"}, {"a": 2, "b": "y"}]')
     assert notes["format"] == "json" and df.rows() == [(1, "x"), (2, "y")]
-    assert _error(tmp_path, "page.csv", b"<!DOCTYPE html>\n<html><table>").code == ErrorCode.UNSUPPORTED_FORMAT
+    (tmp_path / "html").mkdir()
+    assert _error(tmp_path / "html", "page.csv", b"<!DOCTYPE html>\n<html><table>").code == ErrorCode.UNSUPPORTED_FORMAT
 
 
 def test_missing_file_and_unknown_extension(tmp_path: Path) -> None:

@@ -262,3 +262,16 @@ def test_params_reach_the_agent(tmp_path: Path, data_csv: Path, monkeypatch) -> 
                             parameters={"unified-profiler": {"limit": 9}}, formats=("json",)))
     res = outcome.report["agent_results"]["unified-profiler"]
     assert res["summary"] == {"limit": 9} and res["parameters"] == {"limit": 9}
+
+
+class Reorders(Agent):
+    def run(self, params: Any, ctx: RunContext) -> AgentResult:
+        return AgentResult(agent_id="x", data_out=ctx.data.lazy().sort("amount", descending=True))
+
+
+def test_final_data_is_in_original_row_order_even_if_an_agent_reorders(tmp_path: Path, data_csv: Path,
+                                                                        monkeypatch) -> None:
+    _use(monkeypatch, {"type-fixer": Reorders})
+    run_tool(_req(tmp_path, data_csv, agents=["type-fixer"], formats=("json",)))
+    final = pl.read_csv(tmp_path / "out" / "sales_cleaned.csv")
+    assert final["name"].to_list() == ["ann", "bob", "cid", "dan", "eve"]

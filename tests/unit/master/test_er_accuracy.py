@@ -66,3 +66,16 @@ def test_cluster_ids_are_stable_under_row_order(fake):
     # cluster id is the smallest member row
     assert a.group_by("cluster_id").agg(pl.col("row_id").min()).filter(
         pl.col("cluster_id") != pl.col("row_id")).height == 0
+
+
+def test_exact_mode_and_no_fields(make_ctx):
+    from agensium.engine.master.golden_record_builder import GoldenRecordBuilder, GoldenRecordBuilderParams
+
+    df = pl.DataFrame({"email": ["A@x.com", "a@x.com ", "b@y.com", None], "v": [1, 2, 3, 4]})
+    res = resolve_entities(df.lazy(), ERConfig(mode="exact", columns=["email"]))
+    assert res.clusters.sort("row_id")["cluster_id"].to_list() == [0, 0, 2, 3]
+    out = GoldenRecordBuilder().run(GoldenRecordBuilderParams(enable_fuzzy_matching=False,
+                                                              match_key_columns=["email"]), make_ctx(df))
+    assert out.summary["golden_records_created"] == 3
+    nothing = resolve_entities(pl.DataFrame({"x": [1.5, 2.5]}).lazy())  # no usable field: every row alone
+    assert nothing.clusters["cluster_size"].to_list() == [1, 1]

@@ -35,3 +35,19 @@ def test_master_tool_end_to_end(tmp_path, fake_1000_path):
     assert final.height == golden.height
     assert "last_name" in final.columns  # semantic mapper renamed surname
     assert results["semantic-mapper"]["data"]["semantic_mapping"]["surname"] == "last_name"
+
+
+def test_survivorship_alone_and_uncollapsed(tmp_path, fake_1000_path):
+    src = tmp_path / "people.csv"
+    pl.read_csv(fake_1000_path).drop("cluster").write_csv(src)
+    out = run_tool(RunRequest(tool_id="master-my-data", agents=["survivorship-resolver"], inputs={"primary": src},
+                              out_dir=tmp_path / "a", formats=("json",),
+                              parameters={"survivorship-resolver": {"collapse": False,
+                                                                    "survivorship_rules": {"city": "most_frequent"}}}))
+    assert out.status == "completed", out.error
+    kinds = {o.kind for o in out.outputs}
+    assert {"membership", "pairs", "data"} <= kinds
+    final = pl.read_csv(next(o.path for o in out.outputs if o.kind == "data"))
+    assert final.height == 1000 and {"__cluster_id__", "__match_score__"} <= set(final.columns)
+    membership = pl.read_csv(next(o.path for o in out.outputs if o.kind == "membership"))
+    assert final["__cluster_id__"].to_list() == membership["cluster_id"].to_list()

@@ -203,3 +203,25 @@ def test_row_issues_use_original_row_ids(tmp_path):
     assert {3 * 3 + 5, 500 * 3 + 5, 998 * 3 + 5} <= set(expected)
     new = ri.filter(pl.col("issue_type") == "new_category")
     assert sorted(new["row_index"].to_list()) == [10 * 3 + 5, 20 * 3 + 5]
+
+
+def test_dates_and_numbers_stored_as_text_are_compared_as_numbers_when_run_alone(tmp_path):
+    rng = np.random.default_rng(11)
+    days = rng.integers(0, 3650, 2000)
+    base = pl.DataFrame({"d": pl.Series(days).cast(pl.Date).dt.strftime("%Y-%m-%d"),
+                         "amount": [f"{x:.2f}" for x in rng.normal(100, 10, 2000)]})
+    cur = pl.DataFrame({"d": pl.Series(days + 400).cast(pl.Date).dt.strftime("%Y-%m-%d"),
+                        "amount": [f"{x:.2f}" for x in rng.normal(100, 10, 2000)]})
+    res = _run(tmp_path, cur, base)  # no profiler in this run
+    assert _field(res, "d")["comparison"] == "numeric" and _field(res, "d")["drift_detected"]
+    assert _field(res, "amount")["comparison"] == "numeric" and not _field(res, "amount")["drift_detected"]
+
+
+@pytest.mark.parametrize("chunk", [7, 100, 1 << 20])
+def test_chunked_merge_matches_scipy_with_ties(chunk):
+    rng = np.random.default_rng(12)
+    a = np.sort(rng.integers(0, 50, 3000).astype(float))
+    b = np.sort(np.concatenate([rng.integers(10, 70, 2000), [100.0] * 5]).astype(float))
+    m = ds.merge_stats(a, b, chunk=chunk)
+    assert m.ks_statistic == pytest.approx(sps.ks_2samp(a, b).statistic, rel=1e-12)
+    assert m.wasserstein == pytest.approx(sps.wasserstein_distance(a, b), rel=1e-12)

@@ -84,3 +84,27 @@ def test_row_issues_file_names_original_rows(run):
     expected = np.flatnonzero(pd.to_numeric(df["body_mass_g"]) < 2800).tolist()
     assert sorted(low["row_index"].to_list()) == expected
     assert out.report["issue_summary"]["total_issues"] == ri.height
+
+
+def test_parameter_models_are_documented_and_bounded():
+    from agensium.engine.registry import get_tool, params_schema
+
+    for spec in get_tool("profile-my-data").agents:
+        schema = params_schema(spec)
+        assert schema["properties"], spec.id
+        for name, prop in schema["properties"].items():
+            assert prop.get("description"), (spec.id, name)
+            assert "default" in prop, (spec.id, name)
+
+
+def test_profiler_charts_are_capped(tmp_path):
+    from profile_helpers import make_ctx
+
+    from agensium.engine.profile.unified_profiler import ProfilerParams, UnifiedProfiler
+
+    df = pl.DataFrame({f"x{i}": np.arange(50, dtype=float) * (i + 1) for i in range(12)})
+    res = UnifiedProfiler().run(ProfilerParams(max_charts=5), make_ctx(tmp_path, df))
+    charts = res.data["charts"]
+    assert charts[0]["title"] == "Quality score by column" and len(charts) == 1 + 5
+    hist = charts[1]
+    assert hist["type"] == "histogram" and sum(hist["series"][0]["values"]) == 50

@@ -127,3 +127,13 @@ def test_risk_scorer_clean_data_scores_no_risk(tmp_path):
     df = pl.DataFrame({"a": list(range(100)), "b": ["x", "y"] * 50})
     res = RiskScorer().run(RiskParams(), make_ctx(tmp_path, df))
     assert res.summary["pii_fields_detected"] == 0 and res.summary["overall_risk_level"] == "none"
+
+
+def test_phone_numbers_need_valid_numbers_or_a_phone_column_name():
+    valid = pl.Series(["+1 202-555-0143", "+44 20 7183 8750", "+33 1 42 68 53 00", "+49 30 901820"] * 30)
+    assert detect_column_pii("contact", valid).pii_type == "phone"
+    # E.164-shaped numbers outside allocated ranges: only a phone column name makes them count
+    possible = pl.Series([f"+44{n}" for n in range(1_000_000_000, 1_000_000_120)])
+    assert detect_column_pii("ref", possible) is None
+    f = detect_column_pii("mobile_phone", possible)
+    assert f is not None and f.pii_type == "phone" and f.name_hint

@@ -151,3 +151,16 @@ def test_odd_columns(tmp_path):
     mism = ri.filter(pl.col("issue_type") == "type_mismatch")
     assert mism["row_index"].to_list() == [2] and mism["value"].to_list() == ["x"]
     assert set(ri.columns) == {"row_index", "column", "issue_type", "severity", "message", "value"}
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 10, 1001])
+def test_sorted_mad_and_integer_counts_match_numpy(n):
+    from agensium.engine.profile.stats import count_above, count_below, sorted_mad
+
+    rng = np.random.default_rng(n)
+    for a in (np.sort(rng.normal(size=n)), np.sort(rng.integers(0, 5, size=n)), np.sort(rng.lognormal(size=n))):
+        med = float(np.median(a))
+        assert sorted_mad(a, med) == pytest.approx(float(np.median(np.abs(a - med))), rel=1e-12, abs=1e-15)
+        for x in (-1e30, -1.5, 0.0, 0.5, 2.0, 2.5, 1e30):
+            assert int(count_below(a, x)) == int((a < x).sum())
+            assert count_above(a, x) == int((a > x).sum())

@@ -15,6 +15,7 @@ import polars as pl
 from agensium.engine.agent import ROW_ID
 
 SAMPLE_PER_RULE = 20
+PER_RULE_QUERIES = 16
 
 
 @dataclass
@@ -35,22 +36,62 @@ def measure(lf: pl.LazyFrame, changes: list[Change], sample: int = SAMPLE_PER_RU
         return []
     # Materialise every before/after once as text columns, then compare plain columns: keeps the plan
     # small when hundreds of columns change (no duplicated expression trees).
-    staged = lf.with_columns([e for i, ch in enumerate(changes)
-                              for e in (_as_text(ch.before).alias(f"__b{i}"), _as_text(ch.after).alias(f"__a{i}"))])
-    exprs: list[pl.Expr] = []
-    for i in range(len(changes)):
-        before, after = pl.col(f"__b{i}"), pl.col(f"__a{i}")
-        changed = before.ne_missing(after)
-        exprs.append(changed.sum().alias(f"n{i}"))
-        exprs.append(
-            pl.struct(pl.col(ROW_ID).alias("row_id"), before.alias("before"), after.alias("after"))
-            .filter(changed).head(sample).implode().alias(f"s{i}")
+    staged = lf.with_columns(
+        [
+            e
+            for i, ch in enumerate(changes)
+            for e in (
+                _as_text(ch.before).alias(f"__agensium_b{i}"),
+                _as_text(ch.after).alias(f"__agensium_a{i}"),
+            )
+        ]
+    )
+
+    def pair(i: int) -> tuple[pl.Expr, pl.Expr]:
+        return pl.col(f"__agensium_b{i}"), pl.col(f"__agensium_a{i}")
+
+    # counts: one streaming pass; samples: the first rows of each changed rule (each query stops early)
+    counts = (
+        staged.select([pair(i)[0].ne_missing(pair(i)[1]).sum().alias(f"n{i}") for i in range(len(changes))])
+        .collect(engine="streaming")
+        .row(0)
+    )
+    changed = [i for i, n in enumerate(counts) if n]
+    if len(changed) <= PER_RULE_QUERIES:
+        frames = pl.collect_all(
+            [
+                staged.filter(pair(i)[0].ne_missing(pair(i)[1]))
+                .select(pl.col(ROW_ID).alias("row_id"), pair(i)[0].alias("before"), pair(i)[1].alias("after"))
+                .head(sample)
+                for i in changed
+            ],
+            engine="streaming",
         )
-    row = staged.select(exprs).collect().row(0)
+    else:  # very wide tables: one query for all rules beats hundreds of small plans
+        row = (
+            staged.select(
+                [
+                    pl.struct(
+                        pl.col(ROW_ID).alias("row_id"), pair(i)[0].alias("before"), pair(i)[1].alias("after")
+                    )
+                    .filter(pair(i)[0].ne_missing(pair(i)[1]))
+                    .head(sample)
+                    .implode()
+                    .alias(f"s{i}")
+                    for i in changed
+                ]
+            )
+            .collect()
+            .row(0)
+        )
+        frames = [pl.DataFrame(list(v)) for v in row]
+    samples = dict(zip(changed, frames, strict=True))
     out = []
     for i, ch in enumerate(changes):
-        n = int(row[2 * i] or 0)
-        out.append({"column": ch.column, "rule": ch.rule, "changed_cells": n, "samples": list(row[2 * i + 1] or [])})
+        rows = samples[i].to_dicts() if i in samples else []
+        out.append(
+            {"column": ch.column, "rule": ch.rule, "changed_cells": int(counts[i] or 0), "samples": rows}
+        )
     return out
 
 
@@ -79,11 +120,16 @@ def tables(audit: dict[str, Any]) -> list[dict[str, Any]]:
         "rows": [[e["column"], e["rule"], e["changed_cells"]] for e in changes],
     }
     samples = [
-        [e["column"], e["rule"], s["row_id"], s["before"], s["after"]]
-        for e in changes for s in e["samples"]
+        [e["column"], e["rule"], s["row_id"], s["before"], s["after"]] for e in changes for s in e["samples"]
     ][:1000]
-    return [counts, {"title": "Before/after samples (row_id = original row)",
-                     "columns": ["column", "rule", "row_id", "before", "after"], "rows": samples}]
+    return [
+        counts,
+        {
+            "title": "Before/after samples (row_id = original row)",
+            "columns": ["column", "rule", "row_id", "before", "after"],
+            "rows": samples,
+        },
+    ]
 
 
 def add_to(data: dict[str, Any], audit: dict[str, Any]) -> None:

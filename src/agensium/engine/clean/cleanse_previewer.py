@@ -27,24 +27,42 @@ from agensium.engine.agent import (
 from agensium.engine.clean.common import card, pct, user_columns
 from agensium.errors import AgensiumError, ErrorCode
 
-DATA_AGENTS = ("quarantine-agent", "type-fixer", "field-standardization", "duplicate-resolver", "null-handler",
-               "outlier-remover")
+DATA_AGENTS = (
+    "quarantine-agent",
+    "type-fixer",
+    "field-standardization",
+    "duplicate-resolver",
+    "null-handler",
+    "outlier-remover",
+)
 
 
 class PreviewRule(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    agent: Literal["quarantine-agent", "type-fixer", "field-standardization", "duplicate-resolver",
-                   "null-handler", "outlier-remover"] = Field(description="The agent whose step to simulate")
+    agent: Literal[
+        "quarantine-agent",
+        "type-fixer",
+        "field-standardization",
+        "duplicate-resolver",
+        "null-handler",
+        "outlier-remover",
+    ] = Field(description="The agent whose step to simulate")
     parameters: dict[str, Any] = Field(default={}, description="That agent's parameters")
 
 
 class CleansePreviewerParams(AgentParams):
     preview_rules: list[PreviewRule] = Field(
-        default=[], description="Explicit what-if rules, each simulated on its own; empty = preview the selected "
-                                "downstream agents with their configured parameters")
+        default=[],
+        description="Explicit what-if rules, each simulated on its own; empty = preview the selected "
+        "downstream agents with their configured parameters",
+    )
     sample_rows: int = Field(default=20_000, ge=0, description="Simulate on the first N rows (0 = all rows)")
-    impact_threshold_high: float = Field(default=10.0, ge=0, le=100, description="% rows changed for high impact")
-    impact_threshold_medium: float = Field(default=5.0, ge=0, le=100, description="% rows changed for medium impact")
+    impact_threshold_high: float = Field(
+        default=10.0, ge=0, le=100, description="% rows changed for high impact"
+    )
+    impact_threshold_medium: float = Field(
+        default=5.0, ge=0, le=100, description="% rows changed for medium impact"
+    )
 
 
 def _profile(ds: Dataset) -> dict[str, Any]:
@@ -56,10 +74,15 @@ def _profile(ds: Dataset) -> dict[str, Any]:
         exprs += [pl.col(c).null_count().alias(f"n:{c}"), pl.col(c).n_unique().alias(f"u:{c}")]
         if schema[c].is_numeric():
             exprs.append(pl.col(c).cast(pl.Float64).mean().alias(f"m:{c}"))
-    row = lf.select(exprs).collect().row(0, named=True)
-    return {"rows": row["__rows"], "columns": cols, "dtypes": {c: str(schema[c]) for c in cols},
-            "per_column": {c: {"nulls": row[f"n:{c}"], "distinct": row[f"u:{c}"], "mean": row.get(f"m:{c}")}
-                           for c in cols}}
+    row = lf.select(exprs).collect(engine="streaming").row(0, named=True)
+    return {
+        "rows": row["__rows"],
+        "columns": cols,
+        "dtypes": {c: str(schema[c]) for c in cols},
+        "per_column": {
+            c: {"nulls": row[f"n:{c}"], "distinct": row[f"u:{c}"], "mean": row.get(f"m:{c}")} for c in cols
+        },
+    }
 
 
 def _compare(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
@@ -90,7 +113,9 @@ class CleansePreviewer(Agent):
     id = "cleanse-previewer"
     Params = CleansePreviewerParams
 
-    def _rules(self, params: CleansePreviewerParams, ctx: RunContext) -> tuple[list[tuple[str, str, Any]], bool]:
+    def _rules(
+        self, params: CleansePreviewerParams, ctx: RunContext
+    ) -> tuple[list[tuple[str, str, Any]], bool]:
         from agensium.engine.registry import get_tool, params_model
 
         tool = get_tool("clean-my-data")
@@ -102,8 +127,12 @@ class CleansePreviewer(Agent):
                 try:
                     rules.append((f"rule_{i + 1}", r.agent, params_model(spec).model_validate(r.parameters)))
                 except ValidationError as exc:
-                    raise AgensiumError(ErrorCode.INVALID_PARAMETERS, f"{self.id}: preview_rules[{i}] ({r.agent}): "
-                                        f"{exc.errors(include_url=False)[0]['msg']}", {"rule": i}) from exc
+                    raise AgensiumError(
+                        ErrorCode.INVALID_PARAMETERS,
+                        f"{self.id}: preview_rules[{i}] ({r.agent}): "
+                        f"{exc.errors(include_url=False)[0]['msg']}",
+                        {"rule": i},
+                    ) from exc
             return rules, False
         selected = ctx.state.get("agents", [])
         configured = ctx.state.get("parameters", {})
@@ -117,11 +146,20 @@ class CleansePreviewer(Agent):
         rules, cumulative = self._rules(params, ctx)
         total = ctx.data.row_count
         if not rules:
-            result.summary = {"total_rows_analyzed": total, "total_rules_previewed": 0,
-                              "status": "no rules configured"}
+            result.summary = {
+                "total_rows_analyzed": total,
+                "total_rules_previewed": 0,
+                "status": "no rules configured",
+            }
             result.data = {"status": "no rules configured", "simulated_results": []}
-            result.cards.append(card("Cleanse preview", "No rules configured", None,
-                                     "Select cleaning agents or give preview_rules to preview their effect"))
+            result.cards.append(
+                card(
+                    "Cleanse preview",
+                    "No rules configured",
+                    None,
+                    "Select cleaning agents or give preview_rules to preview their effect",
+                )
+            )
             return result
         tool = get_tool("clean-my-data")
         work = ctx.work_dir / "preview"
@@ -133,20 +171,35 @@ class CleansePreviewer(Agent):
             sampled = bool(params.sample_rows and total > params.sample_rows)
             (lf.head(params.sample_rows) if sampled else lf).sink_parquet(base)
             base_ds = Dataset(path=base, name=ctx.data.name)
-            sub = RunContext(tool_id=ctx.tool_id, work_dir=work, data=base_ds, original=base_ds,
-                             is_cancelled=ctx.is_cancelled, state={})
+            sub = RunContext(
+                tool_id=ctx.tool_id,
+                work_dir=work,
+                data=base_ds,
+                original=base_ds,
+                is_cancelled=ctx.is_cancelled,
+                state={},
+            )
             first = _profile(base_ds)
             after = first
             simulated = []
             for i, (rule_id, agent_id, agent_params) in enumerate(rules):
                 ctx.check_cancelled()
                 if not cumulative:
-                    sub = RunContext(tool_id=ctx.tool_id, work_dir=work, data=base_ds, original=base_ds,
-                                     is_cancelled=ctx.is_cancelled, state={})
+                    sub = RunContext(
+                        tool_id=ctx.tool_id,
+                        work_dir=work,
+                        data=base_ds,
+                        original=base_ds,
+                        is_cancelled=ctx.is_cancelled,
+                        state={},
+                    )
                 sub.agent_dir = work / f"agent-{i}"
                 before = after if cumulative and i else first
-                entry: dict[str, Any] = {"rule_id": rule_id, "agent_id": agent_id,
-                                         "parameters": agent_params.model_dump(mode="json")}
+                entry: dict[str, Any] = {
+                    "rule_id": rule_id,
+                    "agent_id": agent_id,
+                    "parameters": agent_params.model_dump(mode="json"),
+                }
                 try:
                     spec = tool.agent(agent_id)
                     assert spec is not None
@@ -161,10 +214,13 @@ class CleansePreviewer(Agent):
                         (out.write_parquet(path) if isinstance(out, pl.DataFrame) else out.sink_parquet(path))
                         sub.data = Dataset(path=path, name=ctx.data.name)
                     after = _profile(sub.data)
-                    entry.update(changes=_compare(before, after), summary=res.summary,
-                                 changed_cells=res.data.get("audit", {}).get("total_changed_cells", 0),
-                                 rows_quarantined=res.data.get("manifest", {}).get("rows_quarantined", 0),
-                                 status="simulated")
+                    entry.update(
+                        changes=_compare(before, after),
+                        summary=res.summary,
+                        changed_cells=res.data.get("audit", {}).get("total_changed_cells", 0),
+                        rows_quarantined=res.data.get("manifest", {}).get("rows_quarantined", 0),
+                        status="simulated",
+                    )
                 except AgensiumError as exc:
                     entry.update(status="failed", error=exc.message)
                     after = before
@@ -176,9 +232,17 @@ class CleansePreviewer(Agent):
         self._report(result, params, simulated, first, last, sampled, total, cumulative)
         return result
 
-    def _report(self, result: AgentResult, p: CleansePreviewerParams, simulated: list[dict[str, Any]],
-                first: dict[str, Any], last: dict[str, Any] | None, sampled: bool, total: int,
-                cumulative: bool) -> None:
+    def _report(
+        self,
+        result: AgentResult,
+        p: CleansePreviewerParams,
+        simulated: list[dict[str, Any]],
+        first: dict[str, Any],
+        last: dict[str, Any] | None,
+        sampled: bool,
+        total: int,
+        cumulative: bool,
+    ) -> None:
         high = medium = low = 0
         failed = 0
         for e in simulated:
@@ -190,9 +254,15 @@ class CleansePreviewer(Agent):
             rows = abs(ch["row_change_percentage"])
             cells = pct(e["changed_cells"], max(first["rows"], 1) * max(len(first["columns"]), 1))
             risky = rows > 20 or bool(ch["columns_dropped"])
-            level = "high" if rows >= p.impact_threshold_high or ch["columns_dropped"] or \
-                cells >= p.impact_threshold_high else "medium" if rows >= p.impact_threshold_medium or \
-                cells >= p.impact_threshold_medium else "low"
+            level = (
+                "high"
+                if rows >= p.impact_threshold_high
+                or ch["columns_dropped"]
+                or cells >= p.impact_threshold_high
+                else "medium"
+                if rows >= p.impact_threshold_medium or cells >= p.impact_threshold_medium
+                else "low"
+            )
             e["impact_level"], e["risky"] = level, risky
             high += level == "high"
             medium += level == "medium"
@@ -202,36 +272,86 @@ class CleansePreviewer(Agent):
         # share of rules that simulated cleanly and are not risky (lose > 20% rows or drop columns)
         ok = sum(1 for e in simulated if e["status"] == "simulated" and not e.get("risky"))
         result.score = round(100.0 * ok / n, 2) if n else None
-        result.summary = {"total_rows_analyzed": first["rows"], "rows_in_data": total, "sampled": sampled,
-                          "total_rules_previewed": n, "high_impact_rules": high, "medium_impact_rules": medium,
-                          "low_impact_rules": low, "failed_simulations": failed, "safe_to_execute": safe}
+        result.summary = {
+            "total_rows_analyzed": first["rows"],
+            "rows_in_data": total,
+            "sampled": sampled,
+            "total_rules_previewed": n,
+            "high_impact_rules": high,
+            "medium_impact_rules": medium,
+            "low_impact_rules": low,
+            "failed_simulations": failed,
+            "safe_to_execute": safe,
+        }
         result.data = {
             "mode": "pipeline (cumulative, in pipeline order)" if cumulative else "independent what-if rules",
             "sample": f"first {first['rows']} of {total} rows" if sampled else "all rows",
-            "original_profile": first, "final_profile": last, "simulated_results": simulated,
+            "original_profile": first,
+            "final_profile": last,
+            "simulated_results": simulated,
             "execution_safety": "SAFE" if safe else "CAUTION",
-            "tables": [{"title": "Simulated rules", "columns": ["rule", "agent", "impact", "row_change",
-                                                                "changed_cells", "rows_quarantined",
-                                                                "columns_added", "columns_dropped"],
-                        "rows": [[e["rule_id"], e["agent_id"], e["impact_level"],
-                                  e.get("changes", {}).get("row_change"), e.get("changed_cells"),
-                                  e.get("rows_quarantined"), len(e.get("changes", {}).get("columns_added", [])),
-                                  len(e.get("changes", {}).get("columns_dropped", []))] for e in simulated]}],
+            "tables": [
+                {
+                    "title": "Simulated rules",
+                    "columns": [
+                        "rule",
+                        "agent",
+                        "impact",
+                        "row_change",
+                        "changed_cells",
+                        "rows_quarantined",
+                        "columns_added",
+                        "columns_dropped",
+                    ],
+                    "rows": [
+                        [
+                            e["rule_id"],
+                            e["agent_id"],
+                            e["impact_level"],
+                            e.get("changes", {}).get("row_change"),
+                            e.get("changed_cells"),
+                            e.get("rows_quarantined"),
+                            len(e.get("changes", {}).get("columns_added", [])),
+                            len(e.get("changes", {}).get("columns_dropped", [])),
+                        ]
+                        for e in simulated
+                    ],
+                }
+            ],
         }
         for e in simulated:
             if e["status"] != "simulated":
-                result.alerts.append(Alert(severity="high", category="simulation_failed",
-                                           message=f"{e['rule_id']} could not be simulated: {e.get('error')}"))
+                result.alerts.append(
+                    Alert(
+                        severity="high",
+                        category="simulation_failed",
+                        message=f"{e['rule_id']} could not be simulated: {e.get('error')}",
+                    )
+                )
             elif e.get("risky"):
-                result.alerts.append(Alert(severity="high" if e["impact_level"] == "high" else "medium",
-                                           category="risky_rule",
-                                           message=f"{e['rule_id']} removes {-e['changes']['row_change']} rows "
-                                                   f"or drops columns",
-                                           recommendation="Check the rule's parameters before running it"))
+                result.alerts.append(
+                    Alert(
+                        severity="high" if e["impact_level"] == "high" else "medium",
+                        category="risky_rule",
+                        message=f"{e['rule_id']} removes {-e['changes']['row_change']} rows or drops columns",
+                        recommendation="Check the rule's parameters before running it",
+                    )
+                )
         if sampled:
-            result.recommendations.append(Recommendation(
-                field=None, priority="info", recommendation=f"Preview ran on the first {first['rows']} rows",
-                rationale="Set sample_rows=0 to simulate on every row"))
-        result.cards.append(card("Cleanse preview", f"{n} rule(s)", result.score,
-                                 f"{high} high, {medium} medium, {low} low impact; "
-                                 f"{'safe' if safe else 'review before running'}"))
+            result.recommendations.append(
+                Recommendation(
+                    field=None,
+                    priority="info",
+                    recommendation=f"Preview ran on the first {first['rows']} rows",
+                    rationale="Set sample_rows=0 to simulate on every row",
+                )
+            )
+        result.cards.append(
+            card(
+                "Cleanse preview",
+                f"{n} rule(s)",
+                result.score,
+                f"{high} high, {medium} medium, {low} low impact; "
+                f"{'safe' if safe else 'review before running'}",
+            )
+        )

@@ -11,8 +11,18 @@ import polars as pl
 from agensium.engine.agent import ROW_ID, ROW_ISSUE_SCHEMA, SummaryCard
 from agensium.errors import AgensiumError, ErrorCode
 
-NUMERIC_TYPES = (pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32, pl.UInt64,
-                 pl.Float32, pl.Float64)
+NUMERIC_TYPES = (
+    pl.Int8,
+    pl.Int16,
+    pl.Int32,
+    pl.Int64,
+    pl.UInt8,
+    pl.UInt16,
+    pl.UInt32,
+    pl.UInt64,
+    pl.Float32,
+    pl.Float64,
+)
 
 
 def user_columns(schema: pl.Schema) -> list[str]:
@@ -40,7 +50,12 @@ def check_columns(agent_id: str, param: str, names: Iterable[str], schema: pl.Sc
         raise AgensiumError(
             ErrorCode.INVALID_PARAMETERS,
             f"{agent_id}: {param} names column(s) not in the data: {', '.join(unknown)}",
-            {"agent_id": agent_id, "parameter": param, "unknown_columns": unknown, "available_columns": available},
+            {
+                "agent_id": agent_id,
+                "parameter": param,
+                "unknown_columns": unknown,
+                "available_columns": available,
+            },
         )
 
 
@@ -100,7 +115,7 @@ def concat_issues(parts: list[pl.LazyFrame | pl.DataFrame]) -> pl.DataFrame:
     frames = [p.lazy() for p in parts]
     if not frames:
         return pl.DataFrame(schema=ROW_ISSUE_SCHEMA)
-    return pl.concat(frames, how="vertical").collect()
+    return pl.concat(frames, how="vertical").collect(engine="streaming")
 
 
 def text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
@@ -128,3 +143,20 @@ def null_counts(path: Path, columns: list[str]) -> dict[str, int] | None:
             total += st.null_count
         out[c] = total
     return out
+
+
+def duplicate_candidates(
+    lf: pl.LazyFrame, keys: list[pl.Expr], eligible: pl.Expr | None = None
+) -> pl.LazyFrame:
+    """ROW_IDs (one column) of rows whose key hash occurs more than once: a superset of the duplicates.
+
+    The 64-bit row hash is computed while streaming and only (ROW_ID, hash) pairs are held in memory
+    (16 bytes a row), never the rows themselves; the exact comparison then runs on the candidates.
+    """
+    h = lf.select(
+        pl.col(ROW_ID),
+        pl.struct(keys).hash().alias("__agensium_h"),
+        (eligible if eligible is not None else pl.lit(True)).alias("__agensium_e"),
+    ).collect(engine="streaming")
+    ids = h.filter(pl.col("__agensium_h").is_duplicated() & pl.col("__agensium_e")).select(ROW_ID)
+    return ids.lazy()

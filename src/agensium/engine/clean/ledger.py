@@ -17,7 +17,12 @@ QUARANTINE_KEY = "clean.quarantine"
 REMOVED_KEY = "clean.removed"
 QUARANTINE_FILE = "quarantine.csv"
 QUARANTINE_SCHEMA = {ROW_ID: pl.Int64(), "quarantine_reason": pl.String(), "quarantined_by": pl.String()}
-REMOVED_SCHEMA = {ROW_ID: pl.Int64(), "kept_row_id": pl.Int64(), "removed_by": pl.String(), "reason": pl.String()}
+REMOVED_SCHEMA = {
+    ROW_ID: pl.Int64(),
+    "kept_row_id": pl.Int64(),
+    "removed_by": pl.String(),
+    "reason": pl.String(),
+}
 
 
 def quarantined(ctx: RunContext) -> pl.DataFrame:
@@ -38,8 +43,12 @@ def record_removed(ctx: RunContext, agent_id: str, rows: pl.DataFrame) -> None:
     """`rows`: ROW_ID, kept_row_id, reason (rows merged into or duplicating the kept row)."""
     if rows.height == 0:
         return
-    frame = rows.select(pl.col(ROW_ID).cast(pl.Int64), pl.col("kept_row_id").cast(pl.Int64),
-                        pl.lit(agent_id).alias("removed_by"), pl.col("reason").cast(pl.String))
+    frame = rows.select(
+        pl.col(ROW_ID).cast(pl.Int64),
+        pl.col("kept_row_id").cast(pl.Int64),
+        pl.lit(agent_id).alias("removed_by"),
+        pl.col("reason").cast(pl.String),
+    )
     ctx.state.setdefault(REMOVED_KEY, []).append(frame)
 
 
@@ -67,20 +76,29 @@ def _write(ctx: RunContext, result: AgentResult) -> None:
         .join(original, on=ROW_ID, how="left")
         .sort(ROW_ID)
         .rename(renames)
-        .select(pl.col(ROW_ID).alias("row_number"), "quarantine_reason", "quarantined_by",
-                *[renames.get(c, c) for c in data_cols])
+        .select(
+            pl.col(ROW_ID).alias("row_number"),
+            "quarantine_reason",
+            "quarantined_by",
+            *[renames.get(c, c) for c in data_cols],
+        )
     )
     path = ctx.output_path(QUARANTINE_FILE)
     out.sink_csv(path)
     for earlier in ctx.results.values():
         earlier.outputs = [o for o in earlier.outputs if o.kind != "quarantine"]
     result.outputs = [o for o in result.outputs if o.kind != "quarantine"]
-    result.outputs.append(OutputFile(name=QUARANTINE_FILE, path=path, kind="quarantine", mime_type="text/csv",
-                                     rows=ledger.height))
+    result.outputs.append(
+        OutputFile(
+            name=QUARANTINE_FILE, path=path, kind="quarantine", mime_type="text/csv", rows=ledger.height
+        )
+    )
 
 
 def drop_rows(lf: pl.LazyFrame, rows: pl.DataFrame) -> pl.LazyFrame:
     """`lf` without the rows whose ROW_ID is in `rows` (order kept)."""
     if rows.height == 0:
         return lf
-    return lf.join(rows.select(pl.col(ROW_ID).cast(pl.Int64)).lazy(), on=ROW_ID, how="anti", maintain_order="left")
+    return lf.join(
+        rows.select(pl.col(ROW_ID).cast(pl.Int64)).lazy(), on=ROW_ID, how="anti", maintain_order="left"
+    )

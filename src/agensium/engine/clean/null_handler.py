@@ -29,20 +29,28 @@ from agensium.engine.clean import audit, ledger
 from agensium.engine.clean.common import card, check_columns, pct, row_issues, user_columns
 from agensium.engine.clean.parsing import NULL_TOKENS, NULL_TOKENS_UNAMBIGUOUS
 
-Strategy = Literal["none", "mean", "median", "mode", "constant", "forward_fill", "backward_fill", "drop_rows",
-                   "drop_column"]
+Strategy = Literal[
+    "none", "mean", "median", "mode", "constant", "forward_fill", "backward_fill", "drop_rows", "drop_column"
+]
 
 
 class NullHandlerParams(AgentParams):
     convert_null_tokens: Literal["none", "unambiguous", "all"] = Field(
-        default="none", description="Turn null-like text into real nulls: none (report only), the unambiguous "
-                                    "tokens, or all tokens including NA, none, nil, -, ?")
-    extra_null_tokens: list[str] = Field(default=[], description="More tokens meaning 'no value' in this data")
+        default="none",
+        description="Turn null-like text into real nulls: none (report only), the unambiguous "
+        "tokens, or all tokens including NA, none, nil, -, ?",
+    )
+    extra_null_tokens: list[str] = Field(
+        default=[], description="More tokens meaning 'no value' in this data"
+    )
     global_strategy: Strategy = Field(default="none", description="Strategy for every column with nulls")
-    column_strategies: dict[str, Strategy] = Field(default={}, description="Column -> strategy (overrides global)")
+    column_strategies: dict[str, Strategy] = Field(
+        default={}, description="Column -> strategy (overrides global)"
+    )
     fill_values: dict[str, Any] = Field(default={}, description="Column -> value for the constant strategy")
     sparse_row_threshold: float = Field(
-        default=50.0, ge=0, le=100, description="Rows with at least this % of null cells are reported")
+        default=50.0, ge=0, le=100, description="Rows with at least this % of null cells are reported"
+    )
 
 
 def spellings(tokens: list[str]) -> list[str]:
@@ -80,7 +88,8 @@ class NullHandler(Agent):
         extra = [t.strip().lower() for t in params.extra_null_tokens]
         all_tokens = list(NULL_TOKENS) + extra
         convert = {"none": [], "unambiguous": list(NULL_TOKENS_UNAMBIGUOUS) + extra, "all": all_tokens}[
-            params.convert_null_tokens]
+            params.convert_null_tokens
+        ]
         texts = [c for c in cols if schema[c] == pl.String]
 
         def token(c: str, tokens: list[str]) -> pl.Expr:
@@ -92,18 +101,36 @@ class NullHandler(Agent):
             if c in texts:
                 stats_exprs.append(token(c, all_tokens).sum().alias(f"tok:{c}"))
         threshold = params.sparse_row_threshold / 100.0
-        null_share = pl.sum_horizontal([pl.col(c).is_null() for c in cols]) / len(cols) if cols else pl.lit(0.0)
-        sparse_q = lf.filter(null_share >= threshold).select(ROW_ID, null_share.alias("share")) if cols and threshold \
+        null_share = (
+            pl.sum_horizontal([pl.col(c).is_null() for c in cols]) / len(cols) if cols else pl.lit(0.0)
+        )
+        sparse_q = (
+            lf.filter(null_share >= threshold).select(ROW_ID, null_share.alias("share"))
+            if cols and threshold
             else lf.head(0).select(ROW_ID, pl.lit(0.0).alias("share"))
-        stats_df, sparse = pl.collect_all([lf.select(stats_exprs or [pl.len()]), sparse_q])
+        )
+        stats_df, sparse = pl.collect_all(
+            [lf.select(stats_exprs or [pl.len()]), sparse_q], engine="streaming"
+        )
         stats = stats_df.row(0, named=True) if stats_exprs else {}
         # skewness (for the suggested strategy) only where a numeric column has nulls
         skewed = [c for c in cols if schema[c].is_numeric() and stats.get(f"null:{c}")]
         if skewed:
-            stats.update(lf.select([
-                ((pl.col(c).cast(pl.Float64).mean() - pl.col(c).cast(pl.Float64).median()).abs()
-                 / pl.col(c).cast(pl.Float64).std()).alias(f"skew:{c}") for c in skewed]).collect().row(0, named=True))
+            stats.update(
+                lf.select(
+                    [
+                        (
+                            (pl.col(c).cast(pl.Float64).mean() - pl.col(c).cast(pl.Float64).median()).abs()
+                            / pl.col(c).cast(pl.Float64).std()
+                        ).alias(f"skew:{c}")
+                        for c in skewed
+                    ]
+                )
+                .collect(engine="streaming")
+                .row(0, named=True)
+            )
         ctx.progress(0.3)
+        ctx.check_cancelled()
 
         # 1. tokens -> null (only when asked)
         exprs: dict[str, pl.Expr] = {c: pl.col(c) for c in cols}
@@ -128,6 +155,16 @@ class NullHandler(Agent):
             cur = exprs[c]
             if strat in ("mean", "median"):
                 if not schema[c].is_numeric():
+                    if c in params.column_strategies:  # asked for this column explicitly: say why not
+                        result.issues.append(
+                            Issue(
+                                field=c,
+                                issue_type="strategy_not_applicable",
+                                severity="low",
+                                message=f"{strat} needs a numeric column; '{c}' is "
+                                f"{schema[c]} and was left as it is",
+                            )
+                        )
                     continue
                 stat = cur.mean() if strat == "mean" else cur.median()
                 if schema[c].is_integer():
@@ -139,9 +176,11 @@ class NullHandler(Agent):
                 if c not in params.fill_values:
                     from agensium.errors import AgensiumError, ErrorCode
 
-                    raise AgensiumError(ErrorCode.INVALID_PARAMETERS,
-                                        f"{self.id}: constant strategy for '{c}' needs fill_values['{c}']",
-                                        {"column": c})
+                    raise AgensiumError(
+                        ErrorCode.INVALID_PARAMETERS,
+                        f"{self.id}: constant strategy for '{c}' needs fill_values['{c}']",
+                        {"column": c},
+                    )
                 new = cur.fill_null(pl.lit(params.fill_values[c]).cast(schema[c]))
             elif strat == "forward_fill":
                 new = cur.forward_fill()
@@ -164,51 +203,104 @@ class NullHandler(Agent):
         work = lf.with_columns([exprs[c].alias(c) for c in cols])
         entries = audit.measure(lf, changes)
         ctx.progress(0.6)
+        ctx.check_cancelled()
         quarantined = pl.DataFrame(schema={ROW_ID: pl.Int64, "quarantine_reason": pl.String})
         if drop_row_cols:
-            quarantined = work.filter(pl.any_horizontal([pl.col(c).is_null() for c in drop_row_cols])).select(
-                ROW_ID, pl.concat_str([pl.lit("null_value: empty "),
-                                       pl.concat_list([pl.when(pl.col(c).is_null()).then(pl.lit(c))
-                                                       for c in drop_row_cols]).list.drop_nulls().list.join(", ")])
-                .alias("quarantine_reason")).collect()
+            quarantined = (
+                work.filter(pl.any_horizontal([pl.col(c).is_null() for c in drop_row_cols]))
+                .select(
+                    ROW_ID,
+                    pl.concat_str(
+                        [
+                            pl.lit("null_value: empty "),
+                            pl.concat_list(
+                                [pl.when(pl.col(c).is_null()).then(pl.lit(c)) for c in drop_row_cols]
+                            )
+                            .list.drop_nulls()
+                            .list.join(", "),
+                        ]
+                    ).alias("quarantine_reason"),
+                )
+                .collect(engine="streaming")
+            )
             if quarantined.height:
                 ledger.quarantine(ctx, result, self.id, quarantined)
                 work = ledger.drop_rows(work, quarantined)
         changed = any(e["changed_cells"] for e in entries) or dropped_cols or quarantined.height
         if changed:
-            result.data_out = work.select(ROW_ID, *out_cols) if ROW_ID in schema.names() else work.select(out_cols)
+            result.data_out = (
+                work.select(ROW_ID, *out_cols) if ROW_ID in schema.names() else work.select(out_cols)
+            )
             for e in entries:
                 if e["rule"] == "null_token_to_null":
                     nulls_introduced[e["column"]] = e["changed_cells"]
 
-        result.row_issues = row_issues(sparse, column=None, issue_type="sparse_row", severity="low",
-                                       message=pl.format("{}% of the cells are null",
-                                                         (pl.col("share") * 100).round(1)),
-                                       value=None).collect()
-        self._report(result, params, schema, cols, texts, stats, applied, entries, dropped_cols,
-                     quarantined.height, nulls_introduced, total)
+        result.row_issues = row_issues(
+            sparse,
+            column=None,
+            issue_type="sparse_row",
+            severity="low",
+            message=pl.format("{}% of the cells are null", (pl.col("share") * 100).round(1)),
+            value=None,
+        ).collect(engine="streaming")
+        self._report(
+            result,
+            params,
+            schema,
+            cols,
+            texts,
+            stats,
+            applied,
+            entries,
+            dropped_cols,
+            quarantined.height,
+            nulls_introduced,
+            total,
+        )
         return result
 
-    def _report(self, result: AgentResult, p: NullHandlerParams, schema: pl.Schema, cols: list[str],
-                texts: list[str], stats: dict[str, Any], applied: dict[str, str], entries: list[dict[str, Any]],
-                dropped_cols: list[str], n_quarantined: int, nulls_introduced: dict[str, int], total: int) -> None:
+    def _report(
+        self,
+        result: AgentResult,
+        p: NullHandlerParams,
+        schema: pl.Schema,
+        cols: list[str],
+        texts: list[str],
+        stats: dict[str, Any],
+        applied: dict[str, str],
+        entries: list[dict[str, Any]],
+        dropped_cols: list[str],
+        n_quarantined: int,
+        nulls_introduced: dict[str, int],
+        total: int,
+    ) -> None:
         summary: dict[str, Any] = {}
         for c in cols:
             nulls = int(stats.get(f"null:{c}") or 0)
             toks = int(stats.get(f"tok:{c}") or 0)
             if nulls or toks:
                 share = pct(nulls + toks, total)
-                summary[c] = {"null_count": nulls, "null_token_count": toks, "missing_percentage": share,
-                              "data_type": str(schema[c]), "suggested_strategy": _suggest(
-                                  schema[c], share, stats.get(f"skew:{c}")), "applied_strategy": applied.get(c)}
+                summary[c] = {
+                    "null_count": nulls,
+                    "null_token_count": toks,
+                    "missing_percentage": share,
+                    "data_type": str(schema[c]),
+                    "suggested_strategy": _suggest(schema[c], share, stats.get(f"skew:{c}")),
+                    "applied_strategy": applied.get(c),
+                }
         filled = sum(e["changed_cells"] for e in entries if e["rule"].startswith("fill_"))
         missing = sum(v["null_count"] + v["null_token_count"] for v in summary.values())
         converted = sum(e["changed_cells"] for e in entries if e["rule"] == "null_token_to_null")
-        result.summary = {"total_rows_processed": total, "columns_with_missing": len(summary),
-                          "missing_cells": missing, "null_tokens_found": sum(v["null_token_count"]
-                                                                             for v in summary.values()),
-                          "null_tokens_converted": converted, "cells_filled": filled,
-                          "rows_quarantined": n_quarantined, "columns_dropped": len(dropped_cols)}
+        result.summary = {
+            "total_rows_processed": total,
+            "columns_with_missing": len(summary),
+            "missing_cells": missing,
+            "null_tokens_found": sum(v["null_token_count"] for v in summary.values()),
+            "null_tokens_converted": converted,
+            "cells_filled": filled,
+            "rows_quarantined": n_quarantined,
+            "columns_dropped": len(dropped_cols),
+        }
         cells = total * max(len(cols), 1)
         if missing == 0:
             result.score = None
@@ -219,33 +311,85 @@ class NullHandler(Agent):
         aud = audit.summarise(entries, self.id)
         result.data = {
             "null_summary": summary,
-            "manifest": {"rows_in": total, "rows_out": total - n_quarantined, "rows_quarantined": n_quarantined,
-                         "rows_removed": 0, "columns_added": [], "columns_dropped": dropped_cols,
-                         "nulls_introduced": nulls_introduced},
-            "tables": [{"title": "Missing values per column",
-                        "columns": ["column", "nulls", "null_tokens", "missing_%", "suggested", "applied"],
-                        "rows": [[c, v["null_count"], v["null_token_count"], v["missing_percentage"],
-                                  v["suggested_strategy"], v["applied_strategy"]] for c, v in summary.items()]}],
-            "charts": [{"title": "Missing values per column", "type": "bar", "labels": list(summary),
-                        "series": [{"name": "missing", "values": [v["null_count"] + v["null_token_count"]
-                                                                   for v in summary.values()]}]}] if summary else [],
+            "manifest": {
+                "rows_in": total,
+                "rows_out": total - n_quarantined,
+                "rows_quarantined": n_quarantined,
+                "rows_removed": 0,
+                "columns_added": [],
+                "columns_dropped": dropped_cols,
+                "nulls_introduced": nulls_introduced,
+            },
+            "tables": [
+                {
+                    "title": "Missing values per column",
+                    "columns": ["column", "nulls", "null_tokens", "missing_%", "suggested", "applied"],
+                    "rows": [
+                        [
+                            c,
+                            v["null_count"],
+                            v["null_token_count"],
+                            v["missing_percentage"],
+                            v["suggested_strategy"],
+                            v["applied_strategy"],
+                        ]
+                        for c, v in summary.items()
+                    ],
+                }
+            ],
+            "charts": [
+                {
+                    "title": "Missing values per column",
+                    "type": "bar",
+                    "labels": list(summary),
+                    "series": [
+                        {
+                            "name": "missing",
+                            "values": [v["null_count"] + v["null_token_count"] for v in summary.values()],
+                        }
+                    ],
+                }
+            ]
+            if summary
+            else [],
         }
         audit.add_to(result.data, aud)
         for c, v in summary.items():
             if v["null_token_count"]:
-                result.issues.append(Issue(field=c, issue_type="null_tokens", severity="low",
-                                           message=f"{v['null_token_count']} null-like text value(s) in '{c}'",
-                                           count=v["null_token_count"]))
+                result.issues.append(
+                    Issue(
+                        field=c,
+                        issue_type="null_tokens",
+                        severity="low",
+                        message=f"{v['null_token_count']} null-like text value(s) in '{c}'",
+                        count=v["null_token_count"],
+                    )
+                )
             if v["applied_strategy"] is None:
-                result.recommendations.append(Recommendation(
-                    field=c, priority="medium" if v["missing_percentage"] > 20 else "low",
-                    recommendation=f"'{c}' is {v['missing_percentage']:.1f}% missing: suggested strategy "
-                                   f"{v['suggested_strategy']}"))
+                result.recommendations.append(
+                    Recommendation(
+                        field=c,
+                        priority="medium" if v["missing_percentage"] > 20 else "low",
+                        recommendation=f"'{c}' is {v['missing_percentage']:.1f}% missing: suggested strategy "
+                        f"{v['suggested_strategy']}",
+                    )
+                )
         high = [c for c, v in summary.items() if v["missing_percentage"] > 50]
         if high:
-            result.alerts.append(Alert(severity="high", category="missing_values",
-                                       message=f"{len(high)} column(s) are more than half missing",
-                                       affected_fields=high))
+            result.alerts.append(
+                Alert(
+                    severity="high",
+                    category="missing_values",
+                    message=f"{len(high)} column(s) are more than half missing",
+                    affected_fields=high,
+                )
+            )
         value = "No missing values" if missing == 0 else f"{missing} missing cells"
-        result.cards.append(card("Missing values", value, result.score,
-                                 f"{filled} filled, {converted} tokens converted, {n_quarantined} rows quarantined"))
+        result.cards.append(
+            card(
+                "Missing values",
+                value,
+                result.score,
+                f"{filled} filled, {converted} tokens converted, {n_quarantined} rows quarantined",
+            )
+        )

@@ -12,26 +12,42 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import polars as pl
-from pydantic import Field
+from pydantic import AliasChoices, Field, field_validator
 
 from agensium.engine.agent import ROW_ID, Agent, AgentParams, AgentResult, Alert, Issue, RunContext
 from agensium.engine.clean import audit, ledger
 from agensium.engine.clean.common import card, check_columns, numeric_columns, pct, row_issues, select_columns
 
 FLAG_SUFFIX = "__outlier"
+STATS_BATCH = 4
 
 
 class OutlierRemoverParams(AgentParams):
-    method: Literal["iqr", "mad", "zscore", "percentile"] = Field(default="iqr", description="Detection method")
-    iqr_multiplier: float = Field(default=1.5, ge=0.5, le=10, description="k of the IQR fences Q1-k*IQR, Q3+k*IQR")
-    z_threshold: float = Field(default=3.5, ge=1, le=10, description="|z| (or robust |z| for mad) above which a "
-                                                                      "value is an outlier")
+    method: Literal["iqr", "mad", "zscore", "percentile"] = Field(
+        default="iqr",
+        validation_alias=AliasChoices("method", "detection_method"),
+        description="Detection method (earlier name: detection_method)",
+    )
+    iqr_multiplier: float = Field(
+        default=1.5, ge=0.5, le=10, description="k of the IQR fences Q1-k*IQR, Q3+k*IQR"
+    )
+    z_threshold: float = Field(
+        default=3.5, ge=1, le=10, description="|z| (or robust |z| for mad) above which a value is an outlier"
+    )
     lower_percentile: float = Field(default=1.0, ge=0, le=50, description="percentile method: lower bound")
     upper_percentile: float = Field(default=99.0, ge=50, le=100, description="percentile method: upper bound")
     action: Literal["report", "flag", "cap", "impute_mean", "impute_median", "remove"] = Field(
-        default="report", description="What to do with outliers; report changes nothing")
+        default="report",
+        validation_alias=AliasChoices("action", "removal_strategy"),
+        description="What to do with outliers; report changes nothing (earlier name: removal_strategy)",
+    )
     columns: list[str] = Field(default=[], description="Numeric columns to check (empty = all numeric)")
     exclude_columns: list[str] = Field(default=[], description="Numeric columns never checked")
+
+    @field_validator("method", mode="before")
+    @classmethod
+    def _earlier_spelling(cls, v: object) -> object:
+        return "zscore" if v == "z_score" else v
 
 
 def _stats(c: str, p: OutlierRemoverParams) -> pl.Expr:
@@ -74,8 +90,11 @@ class OutlierRemover(Agent):
         total = ctx.data.row_count
         bounds: dict[str, tuple[float | None, float | None]] = {}
         if cols:
-            row = lf.select([_stats(c, params).alias(c) for c in cols]).collect().row(0)
-            bounds = {c: _bounds(v, params) for c, v in zip(cols, row, strict=True)}
+            # a few columns per query: quantiles hold a whole column in memory (10M rows = 80 MB each)
+            for i in range(0, len(cols), STATS_BATCH):
+                part = cols[i : i + STATS_BATCH]
+                row = lf.select([_stats(c, params).alias(c) for c in part]).collect(engine="streaming").row(0)
+                bounds.update({c: _bounds(v, params) for c, v in zip(part, row, strict=True)})
         # a column whose bounds collapse (constant, or MAD = 0) has no meaningful outliers
         active = {c: b for c, b in bounds.items() if b[0] is not None and b[1] is not None and b[1] > b[0]}
 
@@ -90,26 +109,40 @@ class OutlierRemover(Agent):
             # values stay numeric until the (few) outlier cells are selected; only those become text
             ints = [c for c in active if schema[c].is_integer()]
             found_cells = (
-                lf.select(ROW_ID, *[pl.when(is_out(c)).then(pl.col(c).cast(pl.Float64)).alias(c) for c in active])
+                lf.select(
+                    ROW_ID, *[pl.when(is_out(c)).then(pl.col(c).cast(pl.Float64)).alias(c) for c in active]
+                )
                 .filter(pl.any_horizontal([pl.col(c).is_not_null() for c in active]))
                 .unpivot(index=ROW_ID, variable_name="column", value_name="value")
                 .drop_nulls("value")
-                .with_columns(pl.when(pl.col("column").is_in(ints))
-                              .then(pl.col("value").cast(pl.Int64).cast(pl.String))
-                              .otherwise(pl.col("value").cast(pl.String)).alias("value"))
-                .collect()
+                .with_columns(
+                    pl.when(pl.col("column").is_in(ints))
+                    .then(pl.col("value").cast(pl.Int64).cast(pl.String))
+                    .otherwise(pl.col("value").cast(pl.String))
+                    .alias("value")
+                )
+                .collect(engine="streaming")
             )
         counts = dict.fromkeys(active, 0)
         for c, k in found_cells.group_by("column").len().iter_rows():
             counts[c] = int(k)
         found = {c: n for c, n in counts.items() if n}
         ctx.progress(0.4)
-        bounds_text = {c: f"outside [{lo:.6g}, {hi:.6g}] ({params.method}); action: {params.action}"
-                       for c, (lo, hi) in active.items()}
+        ctx.check_cancelled()
+        bounds_text = {
+            c: f"outside [{lo:.6g}, {hi:.6g}] ({params.method}); action: {params.action}"
+            for c, (lo, hi) in active.items()
+        }
         result.row_issues = row_issues(
-            found_cells.sort(ROW_ID), column=pl.col("column"), issue_type="outlier", severity="low",
-            message=pl.col("column").replace_strict(bounds_text, return_dtype=pl.String) if bounds_text else "",
-            value=pl.col("value")).collect()
+            found_cells.sort(ROW_ID),
+            column=pl.col("column"),
+            issue_type="outlier",
+            severity="low",
+            message=pl.col("column").replace_strict(bounds_text, return_dtype=pl.String)
+            if bounds_text
+            else "",
+            value=pl.col("value"),
+        ).collect(engine="streaming")
 
         changes: list[audit.Change] = []
         new_cols: list[pl.Expr] = []
@@ -117,9 +150,17 @@ class OutlierRemover(Agent):
         n_quarantined = 0
         if found and params.action != "report":
             if params.action == "remove":
-                q = pl.concat([lf.filter(is_out(c)).select(ROW_ID, pl.lit(
-                    f"outlier: '{c}' outside [{active[c][0]:.6g}, {active[c][1]:.6g}] ({params.method})").alias(
-                    "quarantine_reason")) for c in found]).collect()
+                q = pl.concat(
+                    [
+                        lf.filter(is_out(c)).select(
+                            ROW_ID,
+                            pl.lit(
+                                f"outlier: '{c}' outside [{active[c][0]:.6g}, {active[c][1]:.6g}] ({params.method})"
+                            ).alias("quarantine_reason"),
+                        )
+                        for c in found
+                    ]
+                ).collect(engine="streaming")
                 ledger.quarantine(ctx, result, self.id, q)
                 n_quarantined = q.get_column(ROW_ID).n_unique()
                 result.data_out = ledger.drop_rows(lf, q)
@@ -146,45 +187,101 @@ class OutlierRemover(Agent):
         self._report(result, params, cols, active, counts, entries, added, n_quarantined, total)
         return result
 
-    def _report(self, result: AgentResult, p: OutlierRemoverParams, cols: list[str],
-                active: dict[str, tuple[Any, Any]], counts: dict[str, int], entries: list[dict[str, Any]],
-                added: list[str], n_quarantined: int, total: int) -> None:
+    def _report(
+        self,
+        result: AgentResult,
+        p: OutlierRemoverParams,
+        cols: list[str],
+        active: dict[str, tuple[Any, Any]],
+        counts: dict[str, int],
+        entries: list[dict[str, Any]],
+        added: list[str],
+        n_quarantined: int,
+        total: int,
+    ) -> None:
         n = sum(counts.values())
         handled = n if p.action != "report" else 0
-        result.summary = {"total_rows_processed": total, "numeric_columns_checked": len(cols),
-                          "outliers_found": n, "outliers_handled": handled, "action": p.action,
-                          "rows_quarantined": n_quarantined, "columns_with_outliers": sum(1 for v in counts.values()
-                                                                                          if v)}
+        result.summary = {
+            "total_rows_processed": total,
+            "numeric_columns_checked": len(cols),
+            "outliers_found": n,
+            "outliers_handled": handled,
+            "action": p.action,
+            "rows_quarantined": n_quarantined,
+            "columns_with_outliers": sum(1 for v in counts.values() if v),
+        }
         cells = total * max(len(cols), 1)
         result.score = None if n == 0 else round(100.0 - pct(n - handled, cells), 2)
-        summary = {c: {"outlier_count": counts.get(c, 0), "outlier_percentage": pct(counts.get(c, 0), total),
-                       "lower_bound": active[c][0], "upper_bound": active[c][1], "method": p.method}
-                   for c in active}
+        summary = {
+            c: {
+                "outlier_count": counts.get(c, 0),
+                "outlier_percentage": pct(counts.get(c, 0), total),
+                "lower_bound": active[c][0],
+                "upper_bound": active[c][1],
+                "method": p.method,
+            }
+            for c in active
+        }
         aud = audit.summarise(entries, self.id)
         result.data = {
             "outlier_summary": summary,
             "skipped_columns": [c for c in cols if c not in active],
-            "manifest": {"rows_in": total, "rows_out": total - n_quarantined, "rows_quarantined": n_quarantined,
-                         "rows_removed": 0, "columns_added": added, "columns_dropped": [], "nulls_introduced": {}},
-            "tables": [{"title": "Outliers per column", "columns": ["column", "outliers", "%", "lower", "upper"],
-                        "rows": [[c, v["outlier_count"], v["outlier_percentage"], v["lower_bound"],
-                                  v["upper_bound"]] for c, v in summary.items()]}],
-            "charts": [{"title": "Outliers per column", "type": "bar", "labels": list(summary),
-                        "series": [{"name": "outliers", "values": [v["outlier_count"] for v in summary.values()]}]}]
-            if summary else [],
+            "manifest": {
+                "rows_in": total,
+                "rows_out": total - n_quarantined,
+                "rows_quarantined": n_quarantined,
+                "rows_removed": 0,
+                "columns_added": added,
+                "columns_dropped": [],
+                "nulls_introduced": {},
+            },
+            "tables": [
+                {
+                    "title": "Outliers per column",
+                    "columns": ["column", "outliers", "%", "lower", "upper"],
+                    "rows": [
+                        [c, v["outlier_count"], v["outlier_percentage"], v["lower_bound"], v["upper_bound"]]
+                        for c, v in summary.items()
+                    ],
+                }
+            ],
+            "charts": [
+                {
+                    "title": "Outliers per column",
+                    "type": "bar",
+                    "labels": list(summary),
+                    "series": [
+                        {"name": "outliers", "values": [v["outlier_count"] for v in summary.values()]}
+                    ],
+                }
+            ]
+            if summary
+            else [],
         }
         audit.add_to(result.data, aud)
         for c, v in summary.items():
             if v["outlier_count"]:
-                result.issues.append(Issue(field=c, issue_type="outliers", severity="low",
-                                           message=f"{v['outlier_count']} outlier(s) in '{c}' ({p.method})",
-                                           count=v["outlier_count"], extras={"bounds": [v["lower_bound"],
-                                                                                       v["upper_bound"]]}))
+                result.issues.append(
+                    Issue(
+                        field=c,
+                        issue_type="outliers",
+                        severity="low",
+                        message=f"{v['outlier_count']} outlier(s) in '{c}' ({p.method})",
+                        count=v["outlier_count"],
+                        extras={"bounds": [v["lower_bound"], v["upper_bound"]]},
+                    )
+                )
         heavy = [c for c, v in summary.items() if v["outlier_percentage"] > 5]
         if heavy:
-            result.alerts.append(Alert(severity="medium", category="outliers",
-                                       message=f"{len(heavy)} column(s) have more than 5% outliers: the "
-                                               f"distribution may be skewed rather than dirty",
-                                       affected_fields=heavy, recommendation="Try method=mad or percentile"))
+            result.alerts.append(
+                Alert(
+                    severity="medium",
+                    category="outliers",
+                    message=f"{len(heavy)} column(s) have more than 5% outliers: the "
+                    f"distribution may be skewed rather than dirty",
+                    affected_fields=heavy,
+                    recommendation="Try method=mad or percentile",
+                )
+            )
         value = "No outliers" if n == 0 else f"{n} outliers"
         result.cards.append(card("Outliers", value, result.score, f"{handled} handled ({p.action})"))

@@ -75,6 +75,7 @@ def looks_like_code(s: pl.Expr) -> pl.Expr:
 
 # ---- dates ----------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class DateFormat:
     fmt: str
@@ -83,17 +84,32 @@ class DateFormat:
 
 
 DATE_FORMATS: tuple[DateFormat, ...] = (
-    DateFormat("%Y-%m-%d", "iso"), DateFormat("%Y-%m-%dT%H:%M:%S", "iso", True),
-    DateFormat("%Y-%m-%d %H:%M:%S", "iso", True), DateFormat("%Y-%m-%dT%H:%M:%S%.f", "iso", True),
-    DateFormat("%Y-%m-%d %H:%M:%S%.f", "iso", True), DateFormat("%Y-%m-%d %H:%M", "iso", True),
-    DateFormat("%Y/%m/%d", "iso"), DateFormat("%Y.%m.%d", "iso"), DateFormat("%Y%m%d", "iso"),
-    DateFormat("%d/%m/%Y", "dmy"), DateFormat("%d-%m-%Y", "dmy"), DateFormat("%d.%m.%Y", "dmy"),
-    DateFormat("%d/%m/%y", "dmy"), DateFormat("%d/%m/%Y %H:%M", "dmy", True),
+    DateFormat("%Y-%m-%d", "iso"),
+    DateFormat("%Y-%m-%dT%H:%M:%S", "iso", True),
+    DateFormat("%Y-%m-%d %H:%M:%S", "iso", True),
+    DateFormat("%Y-%m-%dT%H:%M:%S%.f", "iso", True),
+    DateFormat("%Y-%m-%d %H:%M:%S%.f", "iso", True),
+    DateFormat("%Y-%m-%d %H:%M", "iso", True),
+    DateFormat("%Y/%m/%d", "iso"),
+    DateFormat("%Y.%m.%d", "iso"),
+    DateFormat("%Y%m%d", "iso"),
+    DateFormat("%d/%m/%Y", "dmy"),
+    DateFormat("%d-%m-%Y", "dmy"),
+    DateFormat("%d.%m.%Y", "dmy"),
+    DateFormat("%d/%m/%y", "dmy"),
+    DateFormat("%d/%m/%Y %H:%M", "dmy", True),
     DateFormat("%d/%m/%Y %H:%M:%S", "dmy", True),
-    DateFormat("%m/%d/%Y", "mdy"), DateFormat("%m-%d-%Y", "mdy"), DateFormat("%m/%d/%y", "mdy"),
-    DateFormat("%m/%d/%Y %H:%M", "mdy", True), DateFormat("%m/%d/%Y %H:%M:%S", "mdy", True),
-    DateFormat("%d %b %Y", "named"), DateFormat("%d %B %Y", "named"), DateFormat("%b %d, %Y", "named"),
-    DateFormat("%B %d, %Y", "named"), DateFormat("%d-%b-%Y", "named"), DateFormat("%d-%b-%y", "named"),
+    DateFormat("%m/%d/%Y", "mdy"),
+    DateFormat("%m-%d-%Y", "mdy"),
+    DateFormat("%m/%d/%y", "mdy"),
+    DateFormat("%m/%d/%Y %H:%M", "mdy", True),
+    DateFormat("%m/%d/%Y %H:%M:%S", "mdy", True),
+    DateFormat("%d %b %Y", "named"),
+    DateFormat("%d %B %Y", "named"),
+    DateFormat("%b %d, %Y", "named"),
+    DateFormat("%B %d, %Y", "named"),
+    DateFormat("%d-%b-%Y", "named"),
+    DateFormat("%d-%b-%y", "named"),
     DateFormat("%b %d %Y", "named"),
 )
 
@@ -123,28 +139,40 @@ class DatePlan:
         return v if self.has_time else v.cast(pl.Date)
 
     def describe(self) -> dict[str, Any]:
-        return {"formats": [f.fmt for f in self.formats], "day_first": self.day_first,
-                "decided_by": self.decided_by, "has_time": self.has_time, "evidence": self.evidence}
+        return {
+            "formats": [f.fmt for f in self.formats],
+            "day_first": self.day_first,
+            "decided_by": self.decided_by,
+            "has_time": self.has_time,
+            "evidence": self.evidence,
+        }
 
 
 FORMAT_PROBE = 20_000
 
 
-def plan_dates(values: pl.DataFrame, day_first: Literal["auto", "day_first", "month_first"]) -> DatePlan | None:
+def plan_dates(
+    values: pl.DataFrame, day_first: Literal["auto", "day_first", "month_first"]
+) -> DatePlan | None:
     """Choose the formats for one column from its distinct values (`v` text, `n` count).
 
     Every format is tried on up to `FORMAT_PROBE` distinct values; the formats seen there (and the
     other day/month order of each, for the evidence) are then checked on every distinct value.
     """
     t = pl.col("v").str.strip_chars()
-    probe = values.head(FORMAT_PROBE).select(
-        [parse_date(t, f).is_not_null().any().alias(str(i)) for i, f in enumerate(DATE_FORMATS)]).row(0)
+    probe = (
+        values.head(FORMAT_PROBE)
+        .select([parse_date(t, f).is_not_null().any().alias(str(i)) for i, f in enumerate(DATE_FORMATS)])
+        .row(0)
+    )
     seen = {i for i, hit in enumerate(probe) if hit}
     if not seen:
         return None
     if any(DATE_FORMATS[i].order in ("dmy", "mdy") for i in seen):
         seen |= {i for i, f in enumerate(DATE_FORMATS) if f.order in ("dmy", "mdy")}
-    hits = values.select(pl.col("n"), *[parse_date(t, DATE_FORMATS[i]).is_not_null().alias(str(i)) for i in seen])
+    hits = values.select(
+        pl.col("n"), *[parse_date(t, DATE_FORMATS[i]).is_not_null().alias(str(i)) for i in seen]
+    )
     used = [i for i in sorted(seen) if hits.get_column(str(i)).any()]
     if not used:
         return None
@@ -158,11 +186,18 @@ def plan_dates(values: pl.DataFrame, day_first: Literal["auto", "day_first", "mo
         b = pl.any_horizontal([pl.col(str(i)) for i in exclude]) if exclude else pl.lit(False)
         return int(hits.select(pl.col("n").filter(a & ~b).sum()).item() or 0)
 
-    evidence = {"only_day_first": weighted(dmy, mdy), "only_month_first": weighted(mdy, dmy),
-                "either_order": 0}
+    evidence = {
+        "only_day_first": weighted(dmy, mdy),
+        "only_month_first": weighted(mdy, dmy),
+        "either_order": 0,
+    }
     if dmy or mdy:
-        both = pl.any_horizontal([pl.col(str(i)) for i in dmy]) & pl.any_horizontal([pl.col(str(i)) for i in mdy]) \
-            if dmy and mdy else pl.lit(False)
+        both = (
+            pl.any_horizontal([pl.col(str(i)) for i in dmy])
+            & pl.any_horizontal([pl.col(str(i)) for i in mdy])
+            if dmy and mdy
+            else pl.lit(False)
+        )
         evidence["either_order"] = int(hits.select(pl.col("n").filter(both).sum()).item() or 0)
     first: bool | None = None
     decided = "no day/month-ordered values"
@@ -177,8 +212,13 @@ def plan_dates(values: pl.DataFrame, day_first: Literal["auto", "day_first", "mo
             first, decided = True, "ambiguous: every value reads both ways; assumed day-first"
     drop = set(mdy if first else dmy) if first is not None else set()
     chosen = [DATE_FORMATS[i] for i in used if i not in drop]
-    return DatePlan(formats=chosen, day_first=first, decided_by=decided,
-                    has_time=any(f.has_time for f in chosen), evidence=evidence)
+    return DatePlan(
+        formats=chosen,
+        day_first=first,
+        decided_by=decided,
+        has_time=any(f.has_time for f in chosen),
+        evidence=evidence,
+    )
 
 
 def boolean_text(s: pl.Expr) -> pl.Expr:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Literal
 
 import polars as pl
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from agensium.engine.agent import (
     ROW_ID,
@@ -24,7 +24,7 @@ from agensium.engine.agent import (
     Recommendation,
     RunContext,
 )
-from agensium.engine.clean import ledger
+from agensium.engine.clean import audit, ledger
 from agensium.engine.clean.common import card, check_columns, concat_issues, pct, row_issues, user_columns
 from agensium.engine.clean.parsing import BOOL_FALSE, BOOL_TRUE, numeric_text
 
@@ -42,22 +42,33 @@ ExpectedType = Literal["numeric", "integer", "float", "boolean", "date", "string
 
 
 class QuarantineParams(AgentParams):
-    detect_empty_rows: bool = Field(default=True, description="Quarantine rows in which every cell is null or blank")
+    detect_empty_rows: bool = Field(
+        default=True, description="Quarantine rows in which every cell is null or blank"
+    )
     detect_broken_records: bool = Field(
-        default=True, description="Quarantine rows holding decoding-error or binary control characters")
+        default=True, description="Quarantine rows holding decoding-error or binary control characters"
+    )
     required_fields: list[str] = Field(default=[], description="Columns that must hold a non-blank value")
     expected_types: dict[str, ExpectedType] = Field(
-        default={}, description="Column -> type its values must parse as (numeric, integer, float, boolean, date, "
-                                "string); rows whose value does not parse are quarantined")
+        default={},
+        validation_alias=AliasChoices("expected_types", "expected_schema"),
+        description="Column -> type its values must parse as (numeric, integer, float, boolean, date, "
+        "string); rows whose value does not parse are quarantined",
+    )
     range_constraints: dict[str, RangeRule] = Field(
-        default={}, description="Column -> {min, max}; checked on values that parse as numbers")
+        default={}, description="Column -> {min, max}; checked on values that parse as numbers"
+    )
     format_constraints: dict[str, str] = Field(
-        default={}, description="Column -> regular expression the whole value must match")
+        default={}, description="Column -> regular expression the whole value must match"
+    )
     allowed_values: dict[str, list[str]] = Field(default={}, description="Column -> the only values allowed")
     max_quarantine_share: float = Field(
-        default=100.0, ge=0, le=100,
+        default=100.0,
+        ge=0,
+        le=100,
         description="Refuse (fail the agent) when more than this % of rows would be quarantined: a guard against a "
-                    "misconfigured rule emptying the data")
+        "misconfigured rule emptying the data",
+    )
 
 
 def _blank(c: str, dtype: pl.DataType) -> pl.Expr:
@@ -76,7 +87,9 @@ def _type_ok(c: str, dtype: pl.DataType, expected: ExpectedType) -> pl.Expr:
         if expected in ("numeric", "float"):
             return pl.lit(dtype.is_numeric())
         if expected == "integer":
-            return e.is_null() | (e.cast(pl.Float64, strict=False) == e.cast(pl.Float64, strict=False).floor())
+            return e.is_null() | (
+                e.cast(pl.Float64, strict=False) == e.cast(pl.Float64, strict=False).floor()
+            )
         if expected == "boolean":
             return pl.lit(dtype == pl.Boolean)
         return pl.lit(dtype.is_temporal())
@@ -104,29 +117,61 @@ class QuarantineAgent(Agent):
         lf = ctx.data.lazy()
         schema = lf.collect_schema()
         cols = user_columns(schema)
-        for name, names in (("required_fields", params.required_fields),
-                            ("expected_types", params.expected_types), ("range_constraints", params.range_constraints),
-                            ("format_constraints", params.format_constraints),
-                            ("allowed_values", params.allowed_values)):
+        for name, names in (
+            ("required_fields", params.required_fields),
+            ("expected_types", params.expected_types),
+            ("range_constraints", params.range_constraints),
+            ("format_constraints", params.format_constraints),
+            ("allowed_values", params.allowed_values),
+        ):
             check_columns(self.id, name, names, schema)
 
-        rules: list[tuple[str, str | None, str, pl.Expr, str]] = []  # (rule, column, severity, broken, message)
+        rules: list[
+            tuple[str, str | None, str, pl.Expr, str]
+        ] = []  # (rule, column, severity, broken, message)
         if params.detect_empty_rows and cols:
-            rules.append(("empty_row", None, "low", pl.all_horizontal([_blank(c, schema[c]) for c in cols]),
-                          "every cell is empty"))
+            rules.append(
+                (
+                    "empty_row",
+                    None,
+                    "low",
+                    pl.all_horizontal([_blank(c, schema[c]) for c in cols]),
+                    "every cell is empty",
+                )
+            )
         text_cols = [c for c in cols if schema[c] == pl.String]
         if params.detect_broken_records and text_cols:
-            rules.append(("corrupt_record", None, "high",
-                          pl.any_horizontal([pl.col(c).str.contains(CORRUPT_PATTERN).fill_null(False)
-                                             for c in text_cols]),
-                          "contains decoding-error or control characters"))
+            rules.append(
+                (
+                    "corrupt_record",
+                    None,
+                    "high",
+                    pl.any_horizontal(
+                        [pl.col(c).str.contains(CORRUPT_PATTERN).fill_null(False) for c in text_cols]
+                    ),
+                    "contains decoding-error or control characters",
+                )
+            )
         for c in params.required_fields:
-            rules.append(("missing_required_field", c, "critical", _blank(c, schema[c]), f"required field '{c}' is empty"))
+            rules.append(
+                (
+                    "missing_required_field",
+                    c,
+                    "critical",
+                    _blank(c, schema[c]),
+                    f"required field '{c}' is empty",
+                )
+            )
         for c, t in params.expected_types.items():
-            rules.append(("type_mismatch", c, "high", ~_type_ok(c, schema[c], t), f"'{c}' is not a valid {t}"))
+            rules.append(
+                ("type_mismatch", c, "high", ~_type_ok(c, schema[c], t), f"'{c}' is not a valid {t}")
+            )
         for c, r in params.range_constraints.items():
-            v = pl.col(c).cast(pl.Float64, strict=False) if schema[c].is_numeric() else numeric_text(
-                pl.col(c).cast(pl.String).str.strip_chars(), ".")
+            v = (
+                pl.col(c).cast(pl.Float64, strict=False)
+                if schema[c].is_numeric()
+                else numeric_text(pl.col(c).cast(pl.String).str.strip_chars(), ".")
+            )
             bad = pl.lit(False)
             if r.min is not None:
                 bad = bad | (v < r.min).fill_null(False)
@@ -136,23 +181,42 @@ class QuarantineAgent(Agent):
         for c, pattern in params.format_constraints.items():
             s = pl.col(c).cast(pl.String)
             anchored = f"^(?:{pattern})$"
-            rules.append(("invalid_format", c, "medium", s.is_not_null() & ~s.str.contains(anchored).fill_null(False),
-                          f"'{c}' does not match {pattern}"))
+            rules.append(
+                (
+                    "invalid_format",
+                    c,
+                    "medium",
+                    s.is_not_null() & ~s.str.contains(anchored).fill_null(False),
+                    f"'{c}' does not match {pattern}",
+                )
+            )
         for c, allowed in params.allowed_values.items():
             s = pl.col(c).cast(pl.String)
-            rules.append(("not_allowed_value", c, "medium", s.is_not_null() & ~s.is_in(allowed),
-                          f"'{c}' is not one of the allowed values"))
+            rules.append(
+                (
+                    "not_allowed_value",
+                    c,
+                    "medium",
+                    s.is_not_null() & ~s.is_in(allowed),
+                    f"'{c}' is not one of the allowed values",
+                )
+            )
 
         total = ctx.data.row_count
         hits = pl.DataFrame(schema={ROW_ID: pl.Int64, "k": pl.Int32})
         if rules:
-            flags = lf.select(pl.col(ROW_ID), *[r[3].fill_null(False).alias(f"r{i}") for i, r in enumerate(rules)])
+            flags = lf.select(
+                pl.col(ROW_ID), *[r[3].fill_null(False).alias(f"r{i}") for i, r in enumerate(rules)]
+            )
             hits = (
                 flags.filter(pl.any_horizontal([pl.col(f"r{i}") for i in range(len(rules))]))
-                .unpivot(index=ROW_ID, variable_name="k", value_name="hit").filter(pl.col("hit"))
+                .unpivot(index=ROW_ID, variable_name="k", value_name="hit")
+                .filter(pl.col("hit"))
                 .select(ROW_ID, pl.col("k").str.slice(1).cast(pl.Int32))
-                .collect()
+                .collect(engine="streaming")
             )
+        ctx.progress(0.6)
+        ctx.check_cancelled()
         counts = {i: 0 for i in range(len(rules))}
         for k, n in hits.group_by("k").len().iter_rows():
             counts[k] = n
@@ -161,22 +225,43 @@ class QuarantineAgent(Agent):
         if pct(n_bad, total) > params.max_quarantine_share:
             from agensium.errors import AgensiumError, ErrorCode
 
-            raise AgensiumError(ErrorCode.INVALID_PARAMETERS,
-                                f"{self.id}: rules would quarantine {pct(n_bad, total):.1f}% of rows, above "
-                                f"max_quarantine_share={params.max_quarantine_share}", {"rows": n_bad, "total": total})
+            raise AgensiumError(
+                ErrorCode.INVALID_PARAMETERS,
+                f"{self.id}: rules would quarantine {pct(n_bad, total):.1f}% of rows, above "
+                f"max_quarantine_share={params.max_quarantine_share}",
+                {"rows": n_bad, "total": total},
+            )
 
-        messages = pl.DataFrame({"k": list(range(len(rules))), "reason": [f"{r[0]}: {r[4]}" for r in rules],
-                                 "issue_type": [r[0] for r in rules], "column": [r[1] for r in rules],
-                                 "severity": [r[2] for r in rules]},
-                                schema={"k": pl.Int32, "reason": pl.String, "issue_type": pl.String,
-                                        "column": pl.String, "severity": pl.String})
+        messages = pl.DataFrame(
+            {
+                "k": list(range(len(rules))),
+                "reason": [f"{r[0]}: {r[4]}" for r in rules],
+                "issue_type": [r[0] for r in rules],
+                "column": [r[1] for r in rules],
+                "severity": [r[2] for r in rules],
+            },
+            schema={
+                "k": pl.Int32,
+                "reason": pl.String,
+                "issue_type": pl.String,
+                "column": pl.String,
+                "severity": pl.String,
+            },
+        )
         detail = hits.join(messages, on="k", how="left").sort([ROW_ID, "k"])
         if n_bad:
-            ledger.quarantine(ctx, result, self.id, detail.select(ROW_ID, pl.col("reason").alias("quarantine_reason")))
+            ledger.quarantine(
+                ctx, result, self.id, detail.select(ROW_ID, pl.col("reason").alias("quarantine_reason"))
+            )
             result.data_out = ledger.drop_rows(lf, detail)
         issues_frames = [
-            row_issues(g, column=g["column"][0], issue_type=g["issue_type"][0], severity=g["severity"][0],
-                       message=pl.col("reason"))
+            row_issues(
+                g,
+                column=g["column"][0],
+                issue_type=g["issue_type"][0],
+                severity=g["severity"][0],
+                message=pl.col("reason"),
+            )
             for g in detail.partition_by("k", maintain_order=True)
         ]
         result.row_issues = concat_issues(issues_frames)
@@ -185,36 +270,95 @@ class QuarantineAgent(Agent):
         passed = total - n_bad
         result.score = round(pct(passed, total), 2) if total else None
         result.summary = {
-            "total_rows_processed": total, "rules_checked": len(rules), "quarantined_rows": n_bad,
-            "clean_rows": passed, "quarantine_percentage": pct(n_bad, total),
+            "total_rows_processed": total,
+            "rules_checked": len(rules),
+            "quarantined_rows": n_bad,
+            "clean_rows": passed,
+            "quarantine_percentage": pct(n_bad, total),
         }
         result.data = {
-            "rules": [{"rule": r[0], "column": r[1], "severity": r[2], "description": r[4], "rows": counts[i]}
-                      for i, r in enumerate(rules)],
+            "rules": [
+                {"rule": r[0], "column": r[1], "severity": r[2], "description": r[4], "rows": counts[i]}
+                for i, r in enumerate(rules)
+            ],
             "quarantined_by_rule": by_rule,
-            "manifest": {"rows_in": total, "rows_out": passed, "rows_quarantined": n_bad, "rows_removed": 0,
-                         "columns_added": [], "columns_dropped": [], "nulls_introduced": {}},
-            "tables": [{"title": "Rows quarantined per rule", "columns": ["rule", "column", "severity", "rows"],
-                        "rows": [[r[0], r[1], r[2], counts[i]] for i, r in enumerate(rules)]}],
-            "charts": [{"title": "Rows quarantined per rule", "type": "bar",
-                        "labels": list(by_rule), "series": [{"name": "rows", "values": list(by_rule.values())}]}]
-            if rules else [],
+            "manifest": {
+                "rows_in": total,
+                "rows_out": passed,
+                "rows_quarantined": n_bad,
+                "rows_removed": 0,
+                "columns_added": [],
+                "columns_dropped": [],
+                "nulls_introduced": {},
+            },
+            "tables": [
+                {
+                    "title": "Rows quarantined per rule",
+                    "columns": ["rule", "column", "severity", "rows"],
+                    "rows": [[r[0], r[1], r[2], counts[i]] for i, r in enumerate(rules)],
+                }
+            ],
+            "charts": [
+                {
+                    "title": "Rows quarantined per rule",
+                    "type": "bar",
+                    "labels": list(by_rule),
+                    "series": [{"name": "rows", "values": list(by_rule.values())}],
+                }
+            ]
+            if rules
+            else [],
         }
         share = pct(n_bad, total)
         if n_bad:
             sev = "critical" if share > 30 else "high" if share > 15 else "medium" if share > 5 else "low"
-            result.alerts.append(Alert(severity=sev, category="quarantine",
-                                       message=f"{n_bad} of {total} rows ({share:.2f}%) were quarantined",
-                                       affected_fields=sorted({r[1] for i, r in enumerate(rules) if r[1] and counts[i]}),
-                                       recommendation="Review quarantine.csv; fix the source or relax the rules"))
+            result.alerts.append(
+                Alert(
+                    severity=sev,
+                    category="quarantine",
+                    message=f"{n_bad} of {total} rows ({share:.2f}%) were quarantined",
+                    affected_fields=sorted({r[1] for i, r in enumerate(rules) if r[1] and counts[i]}),
+                    recommendation="Review quarantine.csv; fix the source or relax the rules",
+                )
+            )
         for i, r in enumerate(rules):
             if counts[i]:
-                result.issues.append(Issue(field=r[1], issue_type=r[0], severity=r[2],  # type: ignore[arg-type]
-                                           message=f"{counts[i]} row(s): {r[4]}", count=counts[i]))
+                result.issues.append(
+                    Issue(
+                        field=r[1],
+                        issue_type=r[0],
+                        severity=r[2],  # type: ignore[arg-type]
+                        message=f"{counts[i]} row(s): {r[4]}",
+                        count=counts[i],
+                    )
+                )
+        ragged = (ctx.original.read_notes or {}).get("ragged_rows") or {}
+        if ragged.get("long_rows_truncated"):
+            result.alerts.append(
+                Alert(
+                    severity="high",
+                    category="corrupt_records",
+                    message=f"{ragged['long_rows_truncated']} row(s) of the file had more fields than the header; the "
+                    f"reader kept the first fields and dropped the extra ones",
+                    recommendation="Check the delimiter and quoting of the source file",
+                )
+            )
+        audit.add_to(result.data, audit.summarise([], self.id))  # rows move out; no cell changes
         if not rules:
-            result.recommendations.append(Recommendation(
-                field=None, priority="info", recommendation="No quarantine rule is enabled",
-                rationale="Enable empty/corrupt row detection or configure required fields, types or ranges"))
-        result.cards.append(card("Quarantine", f"{n_bad} rows", result.score,
-                                 f"{passed} of {total} rows passed {len(rules)} rule(s)"))
+            result.recommendations.append(
+                Recommendation(
+                    field=None,
+                    priority="info",
+                    recommendation="No quarantine rule is enabled",
+                    rationale="Enable empty/corrupt row detection or configure required fields, types or ranges",
+                )
+            )
+        result.cards.append(
+            card(
+                "Quarantine",
+                f"{n_bad} rows",
+                result.score,
+                f"{passed} of {total} rows passed {len(rules)} rule(s)",
+            )
+        )
         return result

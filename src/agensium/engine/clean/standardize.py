@@ -34,7 +34,7 @@ def needs_whitespace(e: pl.Expr) -> pl.Expr:
 
 def non_ascii(e: pl.Expr) -> pl.Expr:
     """ASCII text is already in every Unicode normal form; only the rest needs normalising."""
-    return e.str.contains(r"[^\x00-\x7F]")
+    return e.str.len_bytes() != e.str.len_chars()
 
 
 def trim(e: pl.Expr) -> pl.Expr:
@@ -70,9 +70,13 @@ def email(e: pl.Expr, lower_local: bool) -> pl.Expr:
 def synonyms(e: pl.Expr, mapping: dict[str, str]) -> pl.Expr:
     """Whole-value replacement, case-insensitive."""
     low = {k.strip().lower(): v for k, v in mapping.items()}
-    return pl.when(e.str.strip_chars().str.to_lowercase().is_in(list(low))).then(
-        e.str.strip_chars().str.to_lowercase().replace_strict(low, default=None, return_dtype=pl.String)
-    ).otherwise(e)
+    return (
+        pl.when(e.str.strip_chars().str.to_lowercase().is_in(list(low)))
+        .then(
+            e.str.strip_chars().str.to_lowercase().replace_strict(low, default=None, return_dtype=pl.String)
+        )
+        .otherwise(e)
+    )
 
 
 def units(e: pl.Expr, mapping: dict[str, tuple[float, str]]) -> pl.Expr:
@@ -101,15 +105,20 @@ def country(e: pl.Expr, output: Literal["alpha2", "alpha3", "name"]) -> pl.Expr:
 
 
 def state(e: pl.Expr, output: Literal["code", "name"]) -> pl.Expr:
-    code = e.str.strip_chars().str.to_lowercase().replace_strict(state_lookup(), default=None,
-                                                                 return_dtype=pl.String)
+    code = (
+        e.str.strip_chars()
+        .str.to_lowercase()
+        .replace_strict(state_lookup(), default=None, return_dtype=pl.String)
+    )
     out = code if output == "code" else code.replace_strict(US_STATES, default=None, return_dtype=pl.String)
     return pl.coalesce([out, e])
 
 
-_PHONE_FORMATS = {"E164": phonenumbers.PhoneNumberFormat.E164,
-                  "INTERNATIONAL": phonenumbers.PhoneNumberFormat.INTERNATIONAL,
-                  "NATIONAL": phonenumbers.PhoneNumberFormat.NATIONAL}
+_PHONE_FORMATS = {
+    "E164": phonenumbers.PhoneNumberFormat.E164,
+    "INTERNATIONAL": phonenumbers.PhoneNumberFormat.INTERNATIONAL,
+    "NATIONAL": phonenumbers.PhoneNumberFormat.NATIONAL,
+}
 
 
 def phone_mapping(values: list[str], region: str, fmt: str) -> dict[str, str]:
@@ -128,10 +137,18 @@ def phone_mapping(values: list[str], region: str, fmt: str) -> dict[str, str]:
 
 # ---- clustering ------------------------------------------------------------------------------
 
+
 def fingerprint(e: pl.Expr) -> pl.Expr:
     """OpenRefine fingerprint: case, accents, punctuation and token order ignored."""
-    t = (e.str.strip_chars().str.to_lowercase().str.normalize("NFKD").str.replace_all(r"\p{Mn}", "")
-         .str.replace_all(r"[^\w\s]", "").str.replace_all(r"\s+", " ").str.strip_chars())
+    t = (
+        e.str.strip_chars()
+        .str.to_lowercase()
+        .str.normalize("NFKD")
+        .str.replace_all(r"\p{Mn}", "")
+        .str.replace_all(r"[^\w\s]", "")
+        .str.replace_all(r"\s+", " ")
+        .str.strip_chars()
+    )
     return t.str.split(" ").list.unique().list.sort().list.join(" ")
 
 
@@ -139,12 +156,13 @@ def _ngram_key(value: str, n: int) -> str:
     t = unicodedata.normalize("NFKD", value.lower())
     t = "".join(ch for ch in t if not unicodedata.combining(ch))
     t = re.sub(r"[\W_]+", "", t)
-    grams = sorted({t[i:i + n] for i in range(max(1, len(t) - n + 1))})
+    grams = sorted({t[i : i + n] for i in range(max(1, len(t) - n + 1))})
     return "".join(grams)
 
 
-def clusters(values: pl.DataFrame, method: Literal["fingerprint", "ngram_fingerprint"], ngram: int = 2
-             ) -> dict[str, list[dict[str, Any]]]:
+def clusters(
+    values: pl.DataFrame, method: Literal["fingerprint", "ngram_fingerprint"], ngram: int = 2
+) -> dict[str, list[dict[str, Any]]]:
     """Per column, groups of distinct values sharing a key.
 
     `values`: `col`, distinct value `v`, its count `n` and first row `first`. The canonical spelling
@@ -167,9 +185,14 @@ def clusters(values: pl.DataFrame, method: Literal["fingerprint", "ngram_fingerp
     )
     out: dict[str, list[dict[str, Any]]] = {}
     for col, key, vs, ns in multi.iter_rows():
-        out.setdefault(col, []).append({
-            "key": key, "canonical": vs[0], "rows_affected": int(sum(ns[1:])),
-            "members": [{"value": v, "count": n} for v, n in zip(vs, ns, strict=True)]})
+        out.setdefault(col, []).append(
+            {
+                "key": key,
+                "canonical": vs[0],
+                "rows_affected": int(sum(ns[1:])),
+                "members": [{"value": v, "count": n} for v, n in zip(vs, ns, strict=True)],
+            }
+        )
     return out
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import polars as pl
-from pydantic import Field
+from pydantic import AliasChoices, Field
 
 from agensium.engine.agent import (
     ROW_ID,
@@ -55,26 +55,46 @@ COMPANION = "__original"
 
 
 class TypeFixerParams(AgentParams):
-    convert_numeric: bool = Field(default=True, description="Convert text columns of numbers (1,234.50 $ % (5))")
-    convert_datetime: bool = Field(default=True, description="Convert text columns of dates and timestamps")
+    convert_numeric: bool = Field(
+        default=True,
+        validation_alias=AliasChoices("convert_numeric", "auto_convert_numeric"),
+        description="Convert text columns of numbers (1,234.50 $ % (5))",
+    )
+    convert_datetime: bool = Field(
+        default=True,
+        validation_alias=AliasChoices("convert_datetime", "auto_convert_datetime"),
+        description="Convert text columns of dates and timestamps",
+    )
     convert_boolean: bool = Field(default=True, description="Convert yes/no, y/n, true/false, t/f columns")
-    downcast_integers: bool = Field(default=True, description="Make float columns holding only whole numbers integer")
+    downcast_integers: bool = Field(
+        default=True, description="Make float columns holding only whole numbers integer"
+    )
     min_parse_ratio: float = Field(
-        default=0.98, ge=0.5, le=1.0,
-        description="A column converts only if at least this share of its non-missing values parse")
+        default=0.98,
+        ge=0.5,
+        le=1.0,
+        description="A column converts only if at least this share of its non-missing values parse",
+    )
     on_failure: Literal["keep_original_column", "quarantine", "null"] = Field(
         default="keep_original_column",
         description="Values of a converted column that do not parse: keep their text in <col>__original, move "
-                    "their rows to quarantine, or (destructive, explicit) make them null")
+        "their rows to quarantine, or (destructive, explicit) make them null",
+    )
     decimal_separator: Literal["auto", ".", ","] = Field(
-        default="auto", description="Decimal separator; auto decides per column from unambiguous values")
+        default="auto", description="Decimal separator; auto decides per column from unambiguous values"
+    )
     percent_as_fraction: bool = Field(default=True, description="Read '12%' as 0.12 (else as 12)")
     day_first: Literal["auto", "day_first", "month_first"] = Field(
-        default="auto", description="Day/month order of dates like 03/04/2024; auto decides per column")
-    target_columns: list[str] = Field(default=[], description="Only these columns (empty = every text column)")
+        default="auto", description="Day/month order of dates like 03/04/2024; auto decides per column"
+    )
+    target_columns: list[str] = Field(
+        default=[], description="Only these columns (empty = every text column)"
+    )
     exclude_columns: list[str] = Field(default=[], description="Columns never converted")
     column_types: dict[str, TargetType] = Field(
-        default={}, description="Column -> type to convert to, whatever the parse ratio (failures per on_failure)")
+        default={},
+        description="Column -> type to convert to, whatever the parse ratio (failures per on_failure)",
+    )
 
 
 @dataclass
@@ -107,8 +127,15 @@ class TypeFixer(Agent):
     id = "type-fixer"
     Params = TypeFixerParams
 
-    def _plan_column(self, c: str, values: pl.DataFrame, p: TypeFixerParams, forced: str | None,
-                     notes: dict[str, Any], families: set[str]) -> Plan | None:
+    def _plan_column(
+        self,
+        c: str,
+        values: pl.DataFrame,
+        p: TypeFixerParams,
+        forced: str | None,
+        notes: dict[str, Any],
+        families: set[str],
+    ) -> Plan | None:
         v = pl.col("v")
         missing = v.is_null() | is_null_token(v)
         tokens = _weighted(values, v.is_not_null() & is_null_token(v))
@@ -141,12 +168,16 @@ class TypeFixer(Agent):
             expr = numeric_text(col_text, dec, p.percent_as_fraction)
             expr = expr.round(0).cast(pl.Int64) if as_int else expr
             if codes and forced is None:
-                code_note = {"kept_as": "text", "reason": f"{codes} value(s) look like codes (leading zero, "
-                                                          "'+', or more than 15 digits)"}
+                code_note = {
+                    "kept_as": "text",
+                    "reason": f"{codes} value(s) look like codes (leading zero, '+', or more than 15 digits)",
+                }
             else:
                 candidates["integer" if as_int else "float"] = (ok, expr, {"decimal_separator": dec})
-        numeric_ok = any(k in candidates and candidates[k][0] >= p.min_parse_ratio * non_missing
-                         for k in ("integer", "float"))
+        numeric_ok = any(
+            k in candidates and candidates[k][0] >= p.min_parse_ratio * non_missing
+            for k in ("integer", "float")
+        )
         if ("date" in families and not numeric_ok and forced is None) or forced in ("date", "datetime"):
             plan: DatePlan | None = plan_dates(present, p.day_first)
             if plan is not None:
@@ -157,8 +188,14 @@ class TypeFixer(Agent):
                     expr = expr.cast(pl.Datetime("us"))
                 candidates[kind] = (ok, expr, {"dates": plan.describe()})
         if forced is not None:
-            wanted = {"numeric": ("integer", "float"), "integer": ("integer",), "float": ("float",),
-                      "date": ("date",), "datetime": ("datetime",), "boolean": ("boolean",)}[forced]
+            wanted = {
+                "numeric": ("integer", "float"),
+                "integer": ("integer",),
+                "float": ("float",),
+                "date": ("date",),
+                "datetime": ("datetime",),
+                "boolean": ("boolean",),
+            }[forced]
             pick = next((k for k in wanted if k in candidates), None)
             if pick is None:
                 notes[c] = {"kept_as": "text", "reason": f"no value parses as {forced}"}
@@ -170,10 +207,13 @@ class TypeFixer(Agent):
                 if code_note is not None:
                     notes[c] = code_note
                 elif best is not None and best[1][0] >= 0.5 * non_missing:
-                    notes[c] = {"kept_as": "text", "best_type": best[0],
-                                "parse_ratio": round(best[1][0] / non_missing, 4),
-                                "reason": f"only {pct(best[1][0], non_missing):.2f}% parse as {best[0]}, "
-                                          f"below min_parse_ratio {p.min_parse_ratio}"}
+                    notes[c] = {
+                        "kept_as": "text",
+                        "best_type": best[0],
+                        "parse_ratio": round(best[1][0] / non_missing, 4),
+                        "reason": f"only {pct(best[1][0], non_missing):.2f}% parse as {best[0]}, "
+                        f"below min_parse_ratio {p.min_parse_ratio}",
+                    }
                 return None
             pick = best[0]
         ok, expr, detail = candidates[pick]
@@ -183,27 +223,53 @@ class TypeFixer(Agent):
         result = AgentResult(agent_id=self.id)
         lf = ctx.data.lazy()
         schema = lf.collect_schema()
-        for name, cols in (("target_columns", params.target_columns), ("exclude_columns", params.exclude_columns),
-                           ("column_types", params.column_types)):
+        for name, cols in (
+            ("target_columns", params.target_columns),
+            ("exclude_columns", params.exclude_columns),
+            ("column_types", params.column_types),
+        ):
             check_columns(self.id, name, cols, schema)
         texts = select_columns(string_columns(schema), params.target_columns, params.exclude_columns)
         forced = {c: t for c, t in params.column_types.items() if t != "string"}
         texts += [c for c in forced if c not in texts]
         # Cheap screen on the first rows, then exact decisions on the distinct values of candidates.
-        sample = lf.select([pl.col(c).cast(pl.String) for c in texts]).head(SAMPLE_ROWS).collect() if texts else None
+        sample = (
+            lf.select([pl.col(c).cast(pl.String) for c in texts])
+            .head(SAMPLE_ROWS)
+            .collect(engine="streaming")
+            if texts
+            else None
+        )
         families, codes = self._screen(sample, texts, params) if sample is not None else ({}, [])
         screened = [c for c in texts if c in forced or c in families]
-        distinct = pl.collect_all([
-            lf.group_by(pl.col(c).cast(pl.String).alias("v")).agg(pl.len().cast(pl.Int64).alias("n"))
-            for c in screened
-        ]) if screened else []
-        notes: dict[str, Any] = {c: {"kept_as": "text", "reason": "values look like codes (leading zero, '+', or "
-                                            "more than 15 digits), not quantities"}
-                                 for c in codes if c not in forced}
-        plans = [p for c, values in zip(screened, distinct, strict=True)
-                 if (p := self._plan_column(c, values, params, forced.get(c), notes,
-                                            families.get(c, set()))) is not None]
+        distinct = (
+            pl.collect_all(
+                [
+                    lf.group_by(pl.col(c).cast(pl.String).alias("v")).agg(pl.len().cast(pl.Int64).alias("n"))
+                    for c in screened
+                ],
+                engine="streaming",
+            )
+            if screened
+            else []
+        )
+        notes: dict[str, Any] = {
+            c: {
+                "kept_as": "text",
+                "reason": "values look like codes (leading zero, '+', or "
+                "more than 15 digits), not quantities",
+            }
+            for c in codes
+            if c not in forced
+        }
+        plans = [
+            p
+            for c, values in zip(screened, distinct, strict=True)
+            if (p := self._plan_column(c, values, params, forced.get(c), notes, families.get(c, set())))
+            is not None
+        ]
         ctx.progress(0.4)
+        ctx.check_cancelled()
         downcasts = self._downcasts(lf, schema, params)
 
         exprs: list[pl.Expr] = []
@@ -233,39 +299,68 @@ class TypeFixer(Agent):
 
         entries = audit.measure(lf, changes)
         ctx.progress(0.7)
+        ctx.check_cancelled()
         fail_rows = pl.DataFrame(schema={ROW_ID: pl.Int64, "column": pl.String, "value": pl.String})
         if failures_expr:
-            fail_rows = pl.concat([
-                lf.filter(f).select(pl.col(ROW_ID), pl.lit(p.column).alias("column"),
-                                    pl.col(p.column).cast(pl.String).alias("value"))
-                for p, f in failures_expr
-            ]).collect()
+            fail_rows = pl.concat(
+                [
+                    lf.filter(f).select(
+                        pl.col(ROW_ID),
+                        pl.lit(p.column).alias("column"),
+                        pl.col(p.column).cast(pl.String).alias("value"),
+                    )
+                    for p, f in failures_expr
+                ]
+            ).collect(engine="streaming")
         out = lf.with_columns(exprs) if exprs else None
         n_quarantined = 0
         if out is not None and params.on_failure == "quarantine" and fail_rows.height:
             kinds = {p.column: p.kind for p in plans}
-            reasons = fail_rows.select(ROW_ID, pl.format("type_mismatch: '{}' value '{}' is not a valid {}",
-                                                        "column", "value",
-                                                        pl.col("column").replace_strict(kinds, default="value"))
-                                       .alias("quarantine_reason"))
+            reasons = fail_rows.select(
+                ROW_ID,
+                pl.format(
+                    "type_mismatch: '{}' value '{}' is not a valid {}",
+                    "column",
+                    "value",
+                    pl.col("column").replace_strict(kinds, default="value"),
+                ).alias("quarantine_reason"),
+            )
             ledger.quarantine(ctx, result, self.id, reasons)
             out = ledger.drop_rows(out, reasons)
             n_quarantined = reasons.get_column(ROW_ID).n_unique()
         result.data_out = out
-        action = {"keep_original_column": "text kept in <col>__original", "quarantine": "row quarantined",
-                  "null": "value set to null"}[params.on_failure]
+        action = {
+            "keep_original_column": "text kept in <col>__original",
+            "quarantine": "row quarantined",
+            "null": "value set to null",
+        }[params.on_failure]
         result.row_issues = row_issues(
-            fail_rows, column=pl.col("column"), issue_type="type_conversion_failed", severity="medium",
+            fail_rows,
+            column=pl.col("column"),
+            issue_type="type_conversion_failed",
+            severity="medium",
             message=pl.format("value does not parse as the column's new type; {}", pl.lit(action)),
-            value=pl.col("value")).collect()
+            value=pl.col("value"),
+        ).collect(engine="streaming")
 
-        self._report(result, params, plans, downcasts, notes, entries, added, nulls_introduced, n_quarantined,
-                     ctx.data.row_count)
+        self._report(
+            result,
+            params,
+            plans,
+            downcasts,
+            notes,
+            entries,
+            added,
+            nulls_introduced,
+            n_quarantined,
+            ctx.data.row_count,
+        )
         return result
 
     @staticmethod
-    def _screen(sample: pl.DataFrame, cols: list[str], p: TypeFixerParams
-                ) -> tuple[dict[str, set[str]], list[str]]:
+    def _screen(
+        sample: pl.DataFrame, cols: list[str], p: TypeFixerParams
+    ) -> tuple[dict[str, set[str]], list[str]]:
         """Which type families each column's sample could hold (cheap regexes, one pass).
 
         Keeps e-mails, names, free text and identifier codes out of the exact (costlier) analysis of
@@ -273,13 +368,20 @@ class TypeFixer(Agent):
         """
         if not cols:
             return {}, []
-        num = r"^\s*\(?\s*(?:[$€£¥₹]|(?:USD|EUR|GBP|JPY|CHF|CAD|AUD|INR|CNY)\s?)?\s*[-+]?[\d.,]*\d[\d.,]*(?:[eE][-+]?\d+)?" \
-              r"\s*%?\s*(?:USD|EUR|GBP|[$€£¥₹])?\s*\)?\s*$"
-        date = r"^\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[ T]\d{1,2}:\d{2}.*)?\s*$|^\s*\d{8}\s*$|" \
-               r"(?i)\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b"
+        num = (
+            r"^\s*\(?\s*(?:[$€£¥₹]|(?:USD|EUR|GBP|JPY|CHF|CAD|AUD|INR|CNY)\s?)?\s*[-+]?[\d.,]*\d[\d.,]*(?:[eE][-+]?\d+)?"
+            r"\s*%?\s*(?:USD|EUR|GBP|[$€£¥₹])?\s*\)?\s*$"
+        )
+        date = (
+            r"^\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[ T]\d{1,2}:\d{2}.*)?\s*$|^\s*\d{8}\s*$|"
+            r"(?i)\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b"
+        )
         boolean = r"(?i)^\s*(?:true|false|t|f|yes|no|y|n|1|0)\s*$"
-        fams = {"numeric": (p.convert_numeric, num), "date": (p.convert_datetime, date),
-                "boolean": (p.convert_boolean, boolean)}
+        fams = {
+            "numeric": (p.convert_numeric, num),
+            "date": (p.convert_datetime, date),
+            "boolean": (p.convert_boolean, boolean),
+        }
         exprs = []
         for c in cols:
             v = pl.col(c).filter(pl.col(c).is_not_null() & ~is_null_token(pl.col(c)))
@@ -289,7 +391,9 @@ class TypeFixer(Agent):
         out: dict[str, set[str]] = {}
         codes: list[str] = []
         for c in cols:
-            fam = {f for f, (on, _) in fams.items() if on and (row[f"{f}:{c}"] is None or row[f"{f}:{c}"] >= 0.5)}
+            fam = {
+                f for f, (on, _) in fams.items() if on and (row[f"{f}:{c}"] is None or row[f"{f}:{c}"] >= 0.5)
+            }
             if row[f"code:{c}"] and "numeric" in fam:
                 fam.discard("numeric")
                 codes.append(c)
@@ -301,74 +405,157 @@ class TypeFixer(Agent):
     def _downcasts(lf: pl.LazyFrame, schema: pl.Schema, p: TypeFixerParams) -> list[str]:
         if not p.downcast_integers:
             return []
-        floats = [c for c in select_columns([c for c, t in schema.items() if t in (pl.Float32, pl.Float64)
-                                             and c != ROW_ID], p.target_columns, p.exclude_columns)]
+        floats = [
+            c
+            for c in select_columns(
+                [c for c, t in schema.items() if t in (pl.Float32, pl.Float64) and c != ROW_ID],
+                p.target_columns,
+                p.exclude_columns,
+            )
+        ]
         if not floats:
             return []
-        row = lf.select([
-            (pl.col(c).drop_nulls().len() > 0)
-            & (pl.col(c).drop_nulls() == pl.col(c).drop_nulls().floor()).all()
-            & (pl.col(c).abs().max().fill_null(0) < MAX_EXACT_INT)
-            for c in floats
-        ]).collect().row(0)
+        row = (
+            lf.select(
+                [
+                    (pl.col(c).drop_nulls().len() > 0)
+                    & (pl.col(c).drop_nulls() == pl.col(c).drop_nulls().floor()).all()
+                    & (pl.col(c).abs().max().fill_null(0) < MAX_EXACT_INT)
+                    for c in floats
+                ]
+            )
+            .collect(engine="streaming")
+            .row(0)
+        )
         return [c for c, ok in zip(floats, row, strict=True) if ok]
 
-    def _report(self, result: AgentResult, p: TypeFixerParams, plans: list[Plan], downcasts: list[str],
-                notes: dict[str, Any], entries: list[dict[str, Any]], added: list[str],
-                nulls_introduced: dict[str, int], n_quarantined: int, total: int) -> None:
-        converted = {pl_.column: {"to": pl_.kind, "values": pl_.non_missing, "parsed": pl_.parsed,
-                                  "failed": pl_.failures, "null_tokens_to_null": pl_.tokens, **pl_.detail}
-                     for pl_ in plans}
+    def _report(
+        self,
+        result: AgentResult,
+        p: TypeFixerParams,
+        plans: list[Plan],
+        downcasts: list[str],
+        notes: dict[str, Any],
+        entries: list[dict[str, Any]],
+        added: list[str],
+        nulls_introduced: dict[str, int],
+        n_quarantined: int,
+        total: int,
+    ) -> None:
+        converted = {
+            pl_.column: {
+                "to": pl_.kind,
+                "values": pl_.non_missing,
+                "parsed": pl_.parsed,
+                "failed": pl_.failures,
+                "null_tokens_to_null": pl_.tokens,
+                **pl_.detail,
+            }
+            for pl_ in plans
+        }
         for c in downcasts:
             converted[c] = {"to": "integer", "from": "float", "failed": 0}
         detected = len(plans) + len(downcasts) + sum(1 for n in notes.values() if "best_type" in n)
         typed = sum(pl_.parsed for pl_ in plans)
         considered = sum(pl_.non_missing for pl_ in plans) + sum(
-            1 for n in notes.values() if "best_type" in n)
+            1 for n in notes.values() if "best_type" in n
+        )
         score = None if detected == 0 else round(pct(typed, considered), 2) if considered else 100.0
         failures = sum(pl_.failures for pl_ in plans)
         result.score = score
         result.summary = {
-            "total_rows_processed": total, "columns_converted": len(converted), "values_failed": failures,
-            "columns_kept_as_text": len(notes), "companion_columns_added": len(added),
-            "rows_quarantined": n_quarantined, "cells_changed": sum(e["changed_cells"] for e in entries),
+            "total_rows_processed": total,
+            "columns_converted": len(converted),
+            "values_failed": failures,
+            "columns_kept_as_text": len(notes),
+            "companion_columns_added": len(added),
+            "rows_quarantined": n_quarantined,
+            "cells_changed": sum(e["changed_cells"] for e in entries),
         }
         aud = audit.summarise(entries, self.id)
         result.data = {
-            "conversions": converted, "kept_as_text": notes,
-            "manifest": {"rows_in": total, "rows_out": total - n_quarantined, "rows_quarantined": n_quarantined,
-                         "rows_removed": 0, "columns_added": added, "columns_dropped": [],
-                         "type_changes": {c: v["to"] for c, v in converted.items()},
-                         "nulls_introduced": nulls_introduced},
-            "tables": [{"title": "Column conversions", "columns": ["column", "to", "values", "parsed", "failed"],
-                        "rows": [[c, v["to"], v.get("values"), v.get("parsed"), v["failed"]]
-                                 for c, v in converted.items()]}],
+            "conversions": converted,
+            "kept_as_text": notes,
+            "manifest": {
+                "rows_in": total,
+                "rows_out": total - n_quarantined,
+                "rows_quarantined": n_quarantined,
+                "rows_removed": 0,
+                "columns_added": added,
+                "columns_dropped": [],
+                "type_changes": {c: v["to"] for c, v in converted.items()},
+                "nulls_introduced": nulls_introduced,
+            },
+            "tables": [
+                {
+                    "title": "Column conversions",
+                    "columns": ["column", "to", "values", "parsed", "failed"],
+                    "rows": [
+                        [c, v["to"], v.get("values"), v.get("parsed"), v["failed"]]
+                        for c, v in converted.items()
+                    ],
+                }
+            ],
         }
         audit.add_to(result.data, aud)
         for c, v in converted.items():
             if v["failed"]:
-                result.issues.append(Issue(field=c, issue_type="type_conversion_failed", severity="medium",
-                                           message=f"{v['failed']} value(s) of '{c}' do not parse as {v['to']}",
-                                           count=v["failed"], extras={"handling": p.on_failure}))
+                result.issues.append(
+                    Issue(
+                        field=c,
+                        issue_type="type_conversion_failed",
+                        severity="medium",
+                        message=f"{v['failed']} value(s) of '{c}' do not parse as {v['to']}",
+                        count=v["failed"],
+                        extras={"handling": p.on_failure},
+                    )
+                )
         for c, n in notes.items():
             if "best_type" in n:
-                result.issues.append(Issue(field=c, issue_type="mixed_types", severity="low",
-                                           message=f"'{c}' kept as text: {n['reason']}"))
-                result.recommendations.append(Recommendation(
-                    field=c, priority="low", recommendation=f"Fix the non-{n['best_type']} values of '{c}' or set "
-                                                            f"column_types to force the conversion"))
+                result.issues.append(
+                    Issue(
+                        field=c,
+                        issue_type="mixed_types",
+                        severity="low",
+                        message=f"'{c}' kept as text: {n['reason']}",
+                    )
+                )
+                result.recommendations.append(
+                    Recommendation(
+                        field=c,
+                        priority="low",
+                        recommendation=f"Fix the non-{n['best_type']} values of '{c}' or set "
+                        f"column_types to force the conversion",
+                    )
+                )
         for c, v in converted.items():
             d = v.get("dates")
             if d and d["decided_by"].startswith("ambiguous"):
-                result.alerts.append(Alert(severity="medium", category="date_order",
-                                           message=f"'{c}': day/month order is ambiguous; assumed day-first",
-                                           affected_fields=[c],
-                                           recommendation="Set day_first if the dates are month-first"))
+                result.alerts.append(
+                    Alert(
+                        severity="medium",
+                        category="date_order",
+                        message=f"'{c}': day/month order is ambiguous; assumed day-first",
+                        affected_fields=[c],
+                        recommendation="Set day_first if the dates are month-first",
+                    )
+                )
         if failures and p.on_failure == "null":
-            result.alerts.append(Alert(severity="high", category="data_loss",
-                                       message=f"{failures} unparseable value(s) were set to null (on_failure=null)"))
+            result.alerts.append(
+                Alert(
+                    severity="high",
+                    category="data_loss",
+                    message=f"{failures} unparseable value(s) were set to null (on_failure=null)",
+                )
+            )
         if detected == 0:
             result.cards.append(card("Type fixing", "Nothing to do", None, "No column needed a type change"))
         else:
-            result.cards.append(card("Type fixing", f"{len(converted)} column(s) converted", score,
-                                     f"{failures} value(s) did not parse"))
+            result.cards.append(
+                card(
+                    "Type fixing",
+                    f"{len(converted)} column(s) converted",
+                    score,
+                    f"{failures} value(s) did not parse",
+                )
+            )

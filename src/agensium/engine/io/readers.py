@@ -21,7 +21,15 @@ from agensium.engine.io.csv_reader import read_csv
 from agensium.engine.io.excel_reader import read_excel
 from agensium.engine.io.json_reader import read_json
 from agensium.engine.io.names import unique_names
-from agensium.engine.io.sniff import SAMPLE_BYTES, decode_sample, detect_encoding, magic_kind, sniff
+from agensium.engine.io.sniff import (
+    SAMPLE_BYTES,
+    decode_sample,
+    detect_encoding,
+    looks_like_json_records,
+    looks_like_markup,
+    magic_kind,
+    sniff,
+)
 from agensium.errors import AgensiumError, ErrorCode
 
 CSV_EXTS = ("csv", "tsv", "txt")
@@ -56,10 +64,12 @@ def _detect_format(source: Path, ext: str, name: str) -> str:
             raise AgensiumError(code, f"{name}: {result.reason}", {"file": name})
         return result.format or "json"
     if ext in CSV_EXTS or not ext:
-        if ext == "txt" or not ext:
-            text = decode_sample(head, detect_encoding(head)).lstrip()
-            if text.startswith(("[", "{")):
-                return sniff(head, "json").format or "json"
+        text = decode_sample(head, detect_encoding(head))
+        if looks_like_markup(text):
+            raise AgensiumError(ErrorCode.UNSUPPORTED_FORMAT, f"{name}: the content is an HTML/XML page, not a table",
+                                {"file": name})
+        if looks_like_json_records(text):  # JSON saved as .csv/.txt: read it as what it is
+            return sniff(head, "json").format or "json"
         return "csv"
     if ext == "parquet":
         raise AgensiumError(ErrorCode.UNREADABLE_FILE, f"{name}: not a valid Parquet file", {"file": name})
@@ -93,6 +103,7 @@ def read_dataset(source: Path | str, dest: Path, display_name: str | None = None
     """
     if s3.is_s3_uri(source):
         uri = str(source)
+        dest.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=dest.parent) as tmp:
             local = s3.download(uri, Path(tmp))
             ds = read_dataset(local, dest, display_name or local.name, sheet=sheet)

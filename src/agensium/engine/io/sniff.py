@@ -35,7 +35,8 @@ TEXT_FORMATS = ("csv", "tsv", "txt", "json", "ndjson", "jsonl", "yaml", "yml")
 DELIMITERS = (",", ";", "\t", "|")
 _WESTERN_FALLBACKS = ("cp1252", "latin-1")
 _TRUSTED_GUESSES = {
-    "gb18030", "gbk", "gb2312", "big5", "big5hkscs", "shift_jis", "cp932", "euc_jp", "euc_kr", "cp949",
+    "gb18030", "gbk", "gb2312", "big5", "big5hkscs", "shift_jis", "cp932", "euc_jp", "euc_jis_2004", "euc_kr",
+    "cp949",
     "cp1251", "koi8_r", "cp1253", "cp1255", "cp1256", "iso8859_7", "iso8859_8",
 }
 
@@ -126,10 +127,15 @@ def detect_encoding(head: bytes) -> str:
         return "utf-8"
     from charset_normalizer import from_bytes
 
-    best = from_bytes(head[:SAMPLE_BYTES]).best()
-    guess = codecs.lookup(best.encoding).name.replace("-", "_") if best is not None else None
-    if guess in _TRUSTED_GUESSES and _decodes(head, guess):
-        return guess
+    matches = list(from_bytes(head[:SAMPLE_BYTES]))
+    if matches:
+        # near-equal "chaos" often hides the right answer (Shift-JIS read as Korean cp949 with no
+        # language coherence): among the cleanest decodings, prefer the most coherent language
+        floor = min(m.chaos for m in matches)
+        best = max((m for m in matches if m.chaos <= floor + 0.05), key=lambda m: m.coherence)
+        guess = codecs.lookup(best.encoding).name.replace("-", "_")
+        if guess in _TRUSTED_GUESSES and _decodes(head, guess):
+            return guess
     return "cp1252" if _decodes(head, "cp1252") else "latin-1"
 
 
@@ -253,6 +259,20 @@ def sniff_dialect(text: str, max_lines: int = 500, default_delimiter: str = ",")
     )
 
 
+_MARKUP = re.compile(r"\s*<(!doctype\s+html|html[\s>]|\?xml|table[\s>])", re.I)
+_JSON_RECORDS = re.compile(r'\s*(\[\s*)?\{\s*("|\})')
+
+
+def looks_like_markup(text: str) -> bool:
+    """A web page or XML saved with a .csv/.txt name (a common 'export' that is not a table file)."""
+    return bool(_MARKUP.match(text))
+
+
+def looks_like_json_records(text: str) -> bool:
+    """JSON records (`[{"…` or `{"…`) whatever the extension says."""
+    return bool(_JSON_RECORDS.match(text))
+
+
 def _sniff_json(text: str) -> str | None:
     stripped = text.lstrip()
     if stripped.startswith("["):
@@ -263,6 +283,12 @@ def _sniff_json(text: str) -> str | None:
             return "ndjson"
         return "json"
     return None
+
+
+def _is_ooxml(head: bytes) -> bool:
+    """An Office Open XML workbook: its zip names `[Content_Types].xml` or `xl/` parts near the start
+    (some writers put the content-types entry last, beyond a 64 KiB head)."""
+    return b"[Content_Types].xml" in head or b"xl/workbook.xml" in head or b"xl/worksheets/" in head
 
 
 def sniff(head: bytes, declared_ext: str) -> SniffResult:
@@ -277,13 +303,13 @@ def sniff(head: bytes, declared_ext: str) -> SniffResult:
         return SniffResult(format=None, ok=False, reason="the file is empty")
     kind = magic_kind(head)
     if ext == "xlsx":
-        if kind == "zip" and b"[Content_Types].xml" in head:
+        if kind == "zip" and _is_ooxml(head):
             return SniffResult(format="xlsx")
         return SniffResult(format=kind, ok=False, reason="not an Excel .xlsx workbook (no Office Open XML zip)")
     if ext == "xls":
         if kind == "ole2":
             return SniffResult(format="xls")
-        if kind == "zip" and b"[Content_Types].xml" in head:
+        if kind == "zip" and _is_ooxml(head):
             return SniffResult(format="xlsx")
         return SniffResult(format=kind, ok=False, reason="not an Excel .xls workbook (no OLE2 header)")
     if ext == "parquet":
@@ -308,5 +334,10 @@ def sniff(head: bytes, declared_ext: str) -> SniffResult:
         return SniffResult(format="json" if _sniff_json(text) == "json" else "yaml", encoding=encoding)
     if not text.strip():
         return SniffResult(format="csv", encoding=encoding, ok=False, reason="the file holds only blank space")
+    if looks_like_markup(text):
+        return SniffResult(format="html", encoding=encoding, ok=False,
+                           reason="the content is an HTML/XML page, not delimited text")
+    if looks_like_json_records(text):
+        return SniffResult(format=_sniff_json(text), encoding=encoding)
     dialect = sniff_dialect(text, default_delimiter="\t" if ext == "tsv" else ",")
     return SniffResult(format="csv", encoding=encoding, delimiter=dialect.delimiter)

@@ -32,7 +32,8 @@ def er_config(ctx: RunContext, agent_id: str, params: Any, columns: list[str]) -
     """Matching configuration from an agent's parameters (columns may be original or standard names)."""
     keys = resolve_columns(ctx, agent_id, "match_key_columns", params.match_key_columns, columns)
     weights = resolve_keys(ctx, agent_id, "match_key_weights", getattr(params, "match_key_weights", {}), columns)
-    return ERConfig(columns=keys, weights={c: float(w) / 50.0 for c, w in weights.items()},
+    return ERConfig(mode="probabilistic" if params.enable_fuzzy_matching else "exact", columns=keys,
+                    weights={c: float(w) / 50.0 for c, w in weights.items()},
                     match_threshold=params.match_threshold, review_threshold=params.review_threshold,
                     max_block_size=params.max_block_size)
 
@@ -76,6 +77,8 @@ def write_pairs(ctx: RunContext, result: ERResult) -> OutputFile:
     pairs = result.pairs
     labels = []
     for f in result.fields:
+        if f.column not in pairs.columns:
+            continue
         names = LEVEL_LABELS[f.comparator]
         labels.append(pl.col(f.column).cast(pl.Int64).replace_strict(
             list(range(-1, len(names))), ["missing", *names], return_dtype=pl.String).alias(f"cmp_{f.column}"))

@@ -9,7 +9,7 @@ confidence). Reuses the run's entity resolution when survivorship-resolver alrea
 from __future__ import annotations
 
 import polars as pl
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from agensium.engine.agent import (
     Agent,
@@ -26,6 +26,7 @@ from agensium.engine.master.entity_runs import STATE_MEMBERS, er_tables, write_m
 from agensium.engine.master.survivors import (
     MatchParams,
     build_survivors,
+    check_rule,
     conflict_stats,
     golden_out,
     rules_applied,
@@ -43,6 +44,11 @@ class GoldenRecordBuilderParams(MatchParams):
     min_trust_score: float = Field(0.5, ge=0, le=1, description="Golden records below are flagged")
     excellent_threshold: float = Field(90, ge=0, le=100, description="Score for 'excellent'")
     good_threshold: float = Field(75, ge=0, le=100, description="Score for 'good'")
+
+    @field_validator("default_survivorship_rule")
+    @classmethod
+    def _rule_ok(cls, v: str) -> str:
+        return check_rule(v)
 
 
 class GoldenRecordBuilder(Agent):

@@ -6,14 +6,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from agensium.engine.agent import ROW_ID, AgentParams, Dataset, RunContext
 from agensium.engine.master.common import user_columns
 from agensium.engine.master.entity_runs import auto_column, er_config, members_dataset, rules_for, run_er
 from agensium.engine.master.er import ERResult
 from agensium.engine.master.semantic_types import ID_KINDS, detect_all
-from agensium.engine.master.survivorship import SurvivorshipConfig, canonical_rule, resolve
+from agensium.engine.master.survivorship import RULE_ALIASES, SurvivorshipConfig, canonical_rule, resolve
 
 
 class MatchParams(AgentParams):
@@ -22,6 +22,8 @@ class MatchParams(AgentParams):
     match_key_columns: list[str] = Field(default_factory=list,
                                          description="Columns to match on (original or standard names); "
                                                      "empty = chosen from semantic types")
+    enable_fuzzy_matching: bool = Field(True, description="Fuzzy probabilistic matching (off = records match "
+                                                          "only when all match keys are equal after normalising)")
     match_threshold: float = Field(0.9, ge=0.0, le=1.0,
                                    description="Match probability needed to merge two records")
     review_threshold: float = Field(0.5, ge=0.0, le=1.0,
@@ -33,6 +35,22 @@ class MatchParams(AgentParams):
     timestamp_column: str | None = Field(None, description="Column with each record's last update (parsed)")
     field_validation_rules: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="{column: {pattern, min_length, allowed_values}} for 'validated'")
+
+
+    @field_validator("survivorship_rules")
+    @classmethod
+    def _known_rules(cls, v: dict[str, str]) -> dict[str, str]:
+        bad = sorted({r for r in v.values() if r.strip().lower() not in RULE_ALIASES})
+        if bad:
+            raise ValueError(f"unknown rule(s) {bad}; allowed: {sorted(RULE_ALIASES)}")
+        return v
+
+
+def check_rule(v: str) -> str:
+    """Validator for a default-rule parameter."""
+    if v.strip().lower() not in RULE_ALIASES:
+        raise ValueError(f"unknown rule '{v}'; allowed: {sorted(RULE_ALIASES)}")
+    return v
 
 
 @dataclass

@@ -9,7 +9,7 @@ annotated with its cluster. The decisions (winner, rule, confidence, source row)
 from __future__ import annotations
 
 import polars as pl
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from agensium.engine.agent import (
     ROW_ID,
@@ -32,6 +32,7 @@ from agensium.engine.master.entity_runs import STATE_MEMBERS, er_tables, write_m
 from agensium.engine.master.survivors import (
     MatchParams,
     build_survivors,
+    check_rule,
     conflict_stats,
     golden_out,
     rules_applied,
@@ -46,6 +47,11 @@ class SurvivorshipResolverParams(MatchParams):
     collapse: bool = Field(True, description="Output one row per entity (else keep every record, annotated)")
     excellent_threshold: float = Field(90, ge=0, le=100, description="Score for 'excellent'")
     good_threshold: float = Field(75, ge=0, le=100, description="Score for 'good'")
+
+    @field_validator("default_rule")
+    @classmethod
+    def _rule_ok(cls, v: str) -> str:
+        return check_rule(v)
 
 
 class SurvivorshipResolver(Agent):

@@ -34,7 +34,8 @@ from agensium.engine.agent import (
 )
 from agensium.engine.profile import drift_stats as ds
 from agensium.engine.profile.presentation import bar_chart, fmt, rnd, table
-from agensium.engine.profile.shared import STATE_KEY, DatasetProfile
+from agensium.engine.profile.semantic import SemanticType, value_type
+from agensium.engine.profile.shared import STATE_KEY, DatasetProfile, sample_rows
 from agensium.engine.profile.stats import _batches, column_kind, linear_quantile
 
 Test = Literal["auto", "ks", "chi2", "psi", "wasserstein", "jensen_shannon"]
@@ -137,6 +138,14 @@ def _null_counts(lf: pl.LazyFrame, cols: list[str], schema: pl.Schema) -> dict[s
     return {c: int(v) for c, v in row.items()}
 
 
+def _text_types(dataset: Dataset, cols: list[str], n: int = 2000) -> dict[str, SemanticType]:
+    """Without the profiler's result: what text columns hold (dates or numbers as text), from a sample."""
+    if not cols:
+        return {}
+    sample = sample_rows(dataset.path, n, 42).select(cols)
+    return {c: value_type(sample[c]) for c in cols}
+
+
 def _side_stats(a: np.ndarray) -> dict[str, Any]:
     if len(a) == 0:
         return {"count": 0}
@@ -167,6 +176,8 @@ class DriftDetector(Agent):
         common = [c for c in cur_cols if c in base_schema]
         prof: Any = ctx.state.get(STATE_KEY)
         prof = prof if isinstance(prof, DatasetProfile) and prof.path == cur.path else None
+        text_types = {c: prof.semantics[c] for c in common if c in prof.semantics} if prof else \
+            _text_types(cur, [c for c in common if column_kind(cur_schema[c]) == "string"])
 
         type_changes = []
         plan: dict[str, str] = {}
@@ -175,7 +186,7 @@ class DriftDetector(Agent):
             kc, kb = column_kind(cur_schema[c]), column_kind(base_schema[c])
             if str(cur_schema[c]) != str(base_schema[c]):
                 type_changes.append({"column": c, "baseline_type": str(base_schema[c]), "current_type": str(cur_schema[c])})
-            semantic = prof.semantics[c] if prof and c in prof.semantics else None
+            semantic = text_types.get(c)
             st, fmt_ = (semantic.type, semantic.date_format) if semantic else (None, None)
             ec = _numeric_expr(c, cur_schema[c], st, fmt_)
             eb = _numeric_expr(c, base_schema[c], st, fmt_)

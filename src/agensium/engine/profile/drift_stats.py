@@ -29,25 +29,49 @@ class MergeStats:
     wasserstein: float
 
 
-def merge_stats(a: np.ndarray, b: np.ndarray) -> MergeStats:
+MERGE_CHUNK = 1 << 20
+
+
+def merge_stats(a: np.ndarray, b: np.ndarray, chunk: int = MERGE_CHUNK) -> MergeStats:
     """KS statistic and Wasserstein-1 distance of two SORTED float arrays, from one linear merge.
 
     Both CDFs are evaluated after each run of equal values of the merged sequence; W is the integral
-    of |F_a - F_b| between consecutive distinct values.
+    of |F_a - F_b| between consecutive distinct values. The merge runs in value-ordered chunks of
+    about `chunk` values per side, so memory stays bounded at any size.
     """
     na, nb = len(a), len(b)
-    pos_b = np.searchsorted(a, b, side="right") + np.arange(nb)  # b's slots in the merged order (ties: a first)
-    is_b = np.zeros(na + nb, dtype=bool)
-    is_b[pos_b] = True
-    xs = np.empty(na + nb, dtype=np.float64)
-    xs[pos_b] = b
-    xs[~is_b] = a
-    from_b = np.cumsum(is_b, dtype=np.int64)
-    from_a = np.arange(1, na + nb + 1, dtype=np.int64) - from_b
-    ends = np.append(xs[1:] != xs[:-1], True)
-    diff = from_a[ends] / na - from_b[ends] / nb
-    w = float(np.sum(np.abs(diff[:-1]) * np.diff(xs[ends])))
-    return MergeStats(ks_statistic=float(np.abs(diff).max()), wasserstein=w)
+    if na == 0 or nb == 0:
+        return MergeStats(ks_statistic=float("nan"), wasserstein=float("nan"))
+    d_max, w = 0.0, 0.0
+    prev_x: float | None = None
+    prev_diff = 0.0
+    i0 = j0 = 0
+    while i0 < na or j0 < nb:
+        # the chunk ends at a value v: every value <= v of both sides, so no run of ties is split
+        va = a[min(i0 + chunk, na) - 1] if i0 < na else np.inf
+        vb = b[min(j0 + chunk, nb) - 1] if j0 < nb else np.inf
+        v = min(va, vb)
+        i1, j1 = int(np.searchsorted(a, v, "right")), int(np.searchsorted(b, v, "right"))
+        ca, cb = a[i0:i1], b[j0:j1]
+        n = len(ca) + len(cb)
+        pos_b = np.searchsorted(ca, cb, side="right") + np.arange(len(cb))  # ties: a first
+        is_b = np.zeros(n, dtype=bool)
+        is_b[pos_b] = True
+        xs = np.empty(n, dtype=np.float64)
+        xs[pos_b] = cb
+        xs[~is_b] = ca
+        from_b = np.cumsum(is_b, dtype=np.int64)
+        from_a = np.arange(1, n + 1, dtype=np.int64) - from_b
+        ends = np.append(xs[1:] != xs[:-1], True)
+        diff = (i0 + from_a[ends]) / na - (j0 + from_b[ends]) / nb
+        xe = xs[ends]
+        if prev_x is not None:
+            w += abs(prev_diff) * (float(xe[0]) - prev_x)
+        w += float(np.sum(np.abs(diff[:-1]) * np.diff(xe)))
+        d_max = max(d_max, float(np.abs(diff).max()))
+        prev_x, prev_diff = float(xe[-1]), float(diff[-1])
+        i0, j0 = i1, j1
+    return MergeStats(ks_statistic=d_max, wasserstein=w)
 
 
 def ks_test(a: np.ndarray, b: np.ndarray, merged: MergeStats | None = None) -> tuple[float, float, str]:

@@ -32,7 +32,7 @@ from agensium.engine.agent import (
 from agensium.engine.profile.presentation import bar_chart, rnd, table
 from agensium.engine.profile.shared import DatasetProfile, dataset_profile
 
-UNNAMED = re.compile(r"^(unnamed[:_ ]?\s*\d*|column_?\d+|_?c\d+|field_?\d+|\s*)$", re.IGNORECASE)
+UNNAMED = re.compile(r"^(unnamed[:_ ]?\s*\d*|column_?\d+|_c\d+|field_?\d+|_duplicated_\d+|\s*)$", re.IGNORECASE)
 
 
 class ReadinessParams(AgentParams):

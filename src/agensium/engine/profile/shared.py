@@ -32,7 +32,7 @@ class ProfileOptions:
     categorical_threshold: int = 20
     categorical_ratio: float = 0.05
     phone_region: str | None = "US"
-    keep_sorted_bytes: int = 200 * 1024 * 1024
+    keep_sorted_bytes: int = 96 * 1024 * 1024
     keep_counts_max: int = 1000
 
 

@@ -106,8 +106,15 @@ class ColumnStats:
 
 
 def _batches(path: Path, columns: list[str], budget: int) -> list[list[str]]:
-    """Group columns so each group's uncompressed size stays within `budget` (at least one column each)."""
-    meta = pq.ParquetFile(path).metadata
+    """Group columns so each group's in-memory size stays within `budget` (at least one column each).
+
+    In memory a text value costs a 16-byte view plus its bytes whatever the Parquet encoding (a
+    dictionary-encoded column is tiny on disk), and other values at least 8 bytes.
+    """
+    pf = pq.ParquetFile(path)
+    meta = pf.metadata
+    rows = meta.num_rows
+    arrow = pf.schema_arrow
     size: dict[str, int] = dict.fromkeys(columns, 0)
     for rg in range(meta.num_row_groups):
         group = meta.row_group(rg)
@@ -120,8 +127,9 @@ def _batches(path: Path, columns: list[str], budget: int) -> list[list[str]]:
     current: list[str] = []
     used = 0
     for c in columns:
-        # text columns expand in memory (offsets, validity); a factor 2 keeps the budget honest
-        need = 2 * size[c]
+        field_type = arrow.field(c).type if c in arrow.names else None
+        is_text = field_type is not None and str(field_type) in ("string", "large_string", "string_view")
+        need = rows * 16 + 2 * size[c] if is_text else max(2 * size[c], rows * 9)
         if current and used + need > budget:
             batches.append(current)
             current, used = [], 0
@@ -167,16 +175,20 @@ def _pass1_exprs(c: str, kind: str, dtype: pl.DataType) -> list[pl.Expr]:
     elif kind == "string":
         s = col.cast(pl.String)
         lengths = s.str.len_chars()
-        stripped = s.str.strip_chars().str.len_bytes()  # one strip serves both counts (shared subexpression)
+        # no stripped copy of the column (memory at 10M rows): one regex finds untrimmed values, and only
+        # those can be blank besides the empty string
+        untrimmed = s.str.contains(r"^\s|\s$")
         ex += [
-            (stripped == 0).sum().alias(f"{c}\0blanks"),
+            ((s.str.len_bytes() == 0).sum() + s.filter(untrimmed).str.contains(r"\S").not_().sum())
+            .alias(f"{c}\0blanks"),
             lengths.min().alias(f"{c}\0len_min"), lengths.max().alias(f"{c}\0len_max"),
             lengths.mean().alias(f"{c}\0len_mean"),
-            (stripped != s.str.len_bytes()).sum().alias(f"{c}\0untrimmed"),
+            untrimmed.sum().alias(f"{c}\0untrimmed"),
+            s.approx_n_unique().alias(f"{c}\0approx_distinct"),
         ]
     elif kind == "temporal":
         ex += [col.min().cast(pl.String).alias(f"{c}\0min"), col.max().cast(pl.String).alias(f"{c}\0max"),
-               col.n_unique().alias(f"{c}\0distinct")]
+               col.drop_nulls().n_unique().alias(f"{c}\0distinct")]
     elif kind == "boolean":
         ex += [col.sum().alias(f"{c}\0true"), col.drop_nulls().n_unique().alias(f"{c}\0distinct")]
     return ex
@@ -207,7 +219,62 @@ def _runs(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return a[starts], counts
 
 
-def _numeric_from_sorted(a: np.ndarray, opts: StatsOptions, want_top: bool) -> dict[str, Any]:
+def count_below(a: np.ndarray, x: float | np.ndarray) -> Any:
+    """Number of values < x in a sorted array (integer arrays searched with integer keys: no float copy)."""
+    if a.dtype.kind in "iu":
+        xs = np.asarray(x, dtype=np.float64)
+        inside = np.abs(xs) < 2.0**62  # keys outside this range cannot be cast; they are below/above all
+        if a.dtype.kind == "u":
+            xs = np.maximum(xs, 0.0)
+        keys = np.where(inside, np.ceil(np.where(inside, xs, 0.0)), 0.0).astype(a.dtype)
+        found = np.searchsorted(a, keys, "left")
+        return np.where(inside, found, np.where(xs > 0, len(a), 0))
+    return np.searchsorted(a, x, "left")
+
+
+def count_above(a: np.ndarray, x: float) -> int:
+    """Number of values > x in a sorted array."""
+    if a.dtype.kind in "iu":
+        if abs(x) >= 2.0**62 or (a.dtype.kind == "u" and x < 0):
+            return 0 if x > 0 else len(a)
+        return int(len(a) - np.searchsorted(a, np.asarray(np.floor(x)).astype(a.dtype), "right"))
+    return int(len(a) - np.searchsorted(a, x, "right"))
+
+
+def sorted_mad(a: np.ndarray, med: float) -> float:
+    """Median absolute deviation of a SORTED array, exactly, in O(log n) and without a copy.
+
+    Deviations left of the median, read right to left, and deviations right of it are two ascending
+    sequences; the k-th smallest of their union is found by the classic two-array partition search.
+    """
+    n = len(a)
+    p = int(np.searchsorted(a, med, "left"))
+    n_left, n_right = p, n - p
+
+    def left(i: int) -> float:
+        return med - float(a[p - 1 - i])
+
+    def right(j: int) -> float:
+        return float(a[p + j]) - med
+
+    def kth(k: int) -> float:  # 0-based
+        lo, hi = max(0, k + 1 - n_right), min(k + 1, n_left)
+        while lo < hi:
+            i = (lo + hi) // 2
+            j = k + 1 - i
+            if j > 0 and left(i) < right(j - 1):
+                lo = i + 1
+            else:
+                hi = i
+        i, j = lo, k + 1 - lo
+        return max(left(i - 1) if i > 0 else -np.inf, right(j - 1) if j > 0 else -np.inf)
+
+    if n % 2:
+        return kth(n // 2)
+    return (kth(n // 2 - 1) + kth(n // 2)) / 2
+
+
+def _numeric_from_sorted(a: np.ndarray, opts: StatsOptions, want_top: bool, keep_runs: int = 0) -> dict[str, Any]:
     """Everything order-based from one sorted array: quantiles, distinct, outliers, histogram, top values."""
     n = len(a)
     out: dict[str, Any] = {"finite_count": n}
@@ -215,46 +282,48 @@ def _numeric_from_sorted(a: np.ndarray, opts: StatsOptions, want_top: bool) -> d
         out.update(min=None, max=None, median=None, quantiles={quantile_key(q): None for q in QUANTILES},
                    distinct=0, zeros=0, negatives=0)
         return out
-    af = a.astype(np.float64, copy=False)
-    qd = {quantile_key(q): linear_quantile(af, q) for q in QUANTILES}
-    values, counts = _runs(a)
+    qd = {quantile_key(q): linear_quantile(a, q) for q in QUANTILES}
+    distinct = 1 + int(np.count_nonzero(a[1:] != a[:-1]))
     out.update(
         min=_f(a[0]) if a.dtype.kind == "f" else int(a[0]), max=_f(a[-1]) if a.dtype.kind == "f" else int(a[-1]),
-        median=qd["p50"], quantiles=qd, distinct=len(values),
+        median=qd["p50"], quantiles=qd, distinct=distinct,
         zeros=int(np.searchsorted(a, 0, "right") - np.searchsorted(a, 0, "left")),
         negatives=int(np.searchsorted(a, 0, "left")),
     )
     q1, q3 = qd["p25"], qd["p75"]
     iqr = q3 - q1
     lo, hi = q1 - opts.iqr_multiplier * iqr, q3 + opts.iqr_multiplier * iqr
-    below, above = int(np.searchsorted(af, lo, "left")), int(n - np.searchsorted(af, hi, "right"))
+    below, above = int(count_below(a, lo)), count_above(a, hi)
     out["iqr"] = iqr
     out["iqr_outliers"] = {"multiplier": opts.iqr_multiplier, "lower_bound": lo, "upper_bound": hi,
                            "count": below + above, "pct": round(100 * (below + above) / n, 4),
                            "below": below, "above": above}
     med = qd["p50"]
-    mad = float(np.median(np.abs(af - med)))
+    mad = sorted_mad(a, med)
     out["mad"] = mad
     mo: dict[str, Any] = {"threshold": opts.mad_threshold, "median": med, "mad": mad,
                           "lower_bound": None, "upper_bound": None, "count": 0, "pct": 0.0}
     if mad > 0:
         t = opts.mad_threshold * MAD_SCALE * mad
         mlo, mhi = med - t, med + t
-        k = int(np.searchsorted(af, mlo, "left") + (n - np.searchsorted(af, mhi, "right")))
+        k = int(count_below(a, mlo)) + count_above(a, mhi)
         mo.update(lower_bound=mlo, upper_bound=mhi, count=k, pct=round(100 * k / n, 4))
     out["mad_outliers"] = mo
     bins = opts.histogram_bins
-    fmin, fmax = float(af[0]), float(af[-1])
+    fmin, fmax = float(a[0]), float(a[-1])
     if fmax > fmin:
         edges = np.linspace(fmin, fmax, bins + 1)
-        cuts = np.searchsorted(af, edges[1:-1], "left")
+        cuts = count_below(a, edges[1:-1])
         counts_h = np.diff(np.concatenate(([0], cuts, [n])))
     else:
         edges = np.array([fmin, fmin])
         counts_h = np.array([n])
     out["histogram"] = {"edges": [float(e) for e in edges], "counts": [int(x) for x in counts_h]}
+    if distinct > max(0.5 * n, keep_runs):  # top values / entropy of nearly-unique numbers say nothing
+        return out
+    values, counts = _runs(a)
     out["_runs"] = (values, counts)
-    if want_top and len(values) <= 0.5 * n:  # top values / entropy of nearly-unique numbers say nothing
+    if want_top and distinct <= 0.5 * n:
         order = np.lexsort((np.arange(len(counts)), -counts))[: opts.top_n]
         out["_top"] = [(values[i], int(counts[i])) for i in order]
         out["_entropy"] = _entropy(counts)
@@ -338,7 +407,15 @@ def compute_stats(
         ex.sum_results.update({c: int(r1[f"{c}\0extra"] or 0) for c in ex.sums if c in batch})
         numeric = [c for c in batch if kinds[c] == "numeric"]
         srt = df.select([_sorted_expr(c, schema[c]) for c in numeric]) if numeric else None
-        grouped = [c for c in batch if kinds[c] in ("string", "boolean")]
+        # nearly-unique text: the exact distinct count alone (a hash set), no value-count table (memory, and
+        # its top values would all be 1s and 2s)
+        unique_ish = [c for c in batch if kinds[c] == "string"
+                      and r1[f"{c}\0approx_distinct"] > 0.5 * max(1, rows - r1[f"{c}\0nulls"])]
+        if unique_ish:
+            r1.update({f"{c}\0distinct": v for c, v in
+                       df.select([pl.col(c).drop_nulls().n_unique().alias(c) for c in unique_ish]).row(0, named=True)
+                       .items()})
+        grouped = [c for c in batch if kinds[c] in ("string", "boolean") and c not in unique_ish]
         vcs = _value_counts(df, grouped, opts.top_n, ex.value_counts, ex.keep_counts_max) if grouped else {}
         batch_stats: dict[str, ColumnStats] = {}
         for c in batch:
@@ -348,7 +425,7 @@ def compute_stats(
                 arr = s.to_numpy()
                 if arr.dtype.kind == "f":  # infinities sit at both ends of the sorted array
                     arr = arr[np.searchsorted(arr, -np.inf, "right"): np.searchsorted(arr, np.inf, "left")]
-                num = _numeric_from_sorted(arr, opts, want_top=True)
+                num = _numeric_from_sorted(arr, opts, want_top=True, keep_runs=ex.keep_counts_max)
                 st.distinct = num.pop("distinct") + _inf_distinct(s)
                 top, ent = num.pop("_top", []), num.pop("_entropy", None)
                 if st.distinct <= 0.5 * max(1, len(arr)):  # top values of nearly-unique numbers say nothing

@@ -55,12 +55,12 @@ def _check_regex(pattern: str) -> str:
 
 
 class CoverageParams(AgentParams):
-    unique_columns: list[str] = Field(default_factory=list, description="Columns whose values must be unique.")
-    not_null_columns: list[str] = Field(default_factory=list, description="Columns that must have a value in every row.")
-    range_tests: dict[str, RangeTest] = Field(default_factory=dict, description="{column: {min, max}} (inclusive).")
+    unique_columns: list[str] = Field([], description="Columns whose values must be unique.")
+    not_null_columns: list[str] = Field([], description="Columns that must have a value in every row.")
+    range_tests: dict[str, RangeTest] = Field({}, description="{column: {min, max}} (inclusive).")
     format_tests: dict[str, str | FormatTest] = Field(
-        default_factory=dict, description="{column: regex or {pattern, description}}; the whole value must match.")
-    allowed_values: dict[str, list[Scalar]] = Field(default_factory=dict,
+        {}, description="{column: regex or {pattern, description}}; the whole value must match.")
+    allowed_values: dict[str, list[Scalar]] = Field({},
                                                     description="{column: [allowed values]}.")
     uniqueness_weight: float = Field(0.4, ge=0, le=1, description="Weight of the uniqueness dimension.")
     range_weight: float = Field(0.3, ge=0, le=1, description="Weight of the range dimension.")

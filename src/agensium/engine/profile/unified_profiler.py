@@ -96,7 +96,7 @@ class UnifiedProfiler(Agent):
         res.summary = {
             "total_rows": prof.rows, "total_columns": len(prof.columns),
             "overall_quality_score": rnd(overall), "quality_grade": grade(overall),
-            "columns_with_issues": len({i.field for i in res.issues if i.field}),
+            "columns_with_issues": len({i.field for i in res.issues if i.field and i.severity != "info"}),
             "total_missing_cells": sum(prof.stats[c].missing for c in prof.columns),
             "numeric_columns": sum(1 for c in columns if c["kind"] == "numeric"),
             "text_columns": sum(1 for c in columns if c["kind"] == "string"),

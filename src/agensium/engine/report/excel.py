@@ -46,7 +46,7 @@ def _width(values: list[Any]) -> float:
 class _Writer:
     def __init__(self, path: Path) -> None:
         self.wb = xlsxwriter.Workbook(path, {
-            "constant_memory": False, "strings_to_formulas": False, "strings_to_urls": False,
+            "constant_memory": False, "in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
             "strings_to_numbers": False, "nan_inf_to_errors": True,
         })
         self.names = SheetNames()
@@ -55,6 +55,7 @@ class _Writer:
         self.section = self.wb.add_format({"bold": True, "font_size": 12, "bottom": 1})
         self.wrap = self.wb.add_format({"text_wrap": True, "valign": "top"})
         self.bad = self.wb.add_format({"bold": True, "font_color": "#9C0006", "bg_color": "#FFC7CE"})
+        self.widths: dict[str, dict[int, float]] = {}
         self.chart_sheet: str | None = None
         self.chart_cells: list[tuple[int, list[str], list[list[Any]]]] = []
         self.chart_row = 0
@@ -73,8 +74,9 @@ class _Writer:
     # --- building blocks -------------------------------------------------------------------
     def sheet(self, name: str) -> Any:
         ws = self.wb.add_worksheet(self.names.make(name))
+        self.widths[ws.get_name()] = {0: 28.0, 1: 30.0}  # room for the key/value blocks
         ws.set_column(0, 0, 28)
-        ws.set_column(1, 1, 40)
+        ws.set_column(1, 1, 30)
         return ws
 
     def keyvalues(self, ws: Any, row: int, pairs: list[tuple[Any, Any]]) -> int:
@@ -95,8 +97,10 @@ class _Writer:
             "data": data, "columns": [{"header": h} for h in headers], "style": "Table Style Light 9",
             "autofilter": bool(rows),
         })
-        for i, h in enumerate(headers):
-            ws.set_column(i, i, max(_width([h] + [r[i] for r in rows[:200]]), 12 if i == 0 else 8))
+        widths = self.widths.setdefault(ws.get_name(), {})
+        for i, h in enumerate(headers):  # several tables share columns: keep the widest need
+            widths[i] = max(widths.get(i, 0.0), _width([h] + [r[i] for r in rows[:200]]), 12 if i == 0 else 8)
+            ws.set_column(i, i, widths[i])
         if freeze:
             ws.freeze_panes(row + 1, 0)
         return row + len(data) + 2

@@ -116,9 +116,13 @@ def admin_grant(body: GrantIn, admin: User = Depends(require_admin),
                 session: Session = Depends(get_session)) -> dict[str, Any]:
     target = _target_user(session, body)
     key = f"admin:{body.idempotency_key}" if body.idempotency_key else f"admin:{uuid.uuid4()}"
-    applied = billing.grant(session, target.id, body.amount, key=key, reason=body.reason or "admin grant",
-                            admin_id=admin.id)
-    session.commit()
+    try:
+        applied = billing.grant(session, target.id, body.amount, key=key, reason=body.reason or "admin grant",
+                                admin_id=admin.id)
+        session.commit()
+    except billing.IdempotencyConflict:  # the same key applied concurrently: that one counts
+        session.rollback()
+        applied = False
     return {"user_id": target.id, "amount": body.amount, "applied": applied,
             "balance": billing.get_balance(session, target.id)}
 

@@ -26,6 +26,10 @@ from agensium.service.billing.models import AgentCost, LedgerEntry, LedgerKind, 
 from agensium.service.models import Task, User, utcnow
 
 
+class IdempotencyConflict(RuntimeError):
+    """Two transactions applied the same idempotency key at once; the loser must roll back."""
+
+
 @dataclass(frozen=True)
 class Estimate:
     tool_id: str
@@ -155,12 +159,8 @@ def grant(session: Session, user_id: str, amount: int, *, key: str, reason: str 
     if not _write_ledger(session, user_id=user_id, kind=kind.value, delta=amount, amount=abs(amount),
                          balance_after=get_balance(session, user_id), idempotency_key=key, reason=reason,
                          meta={"admin_id": admin_id} if admin_id else None):
-        raise _RaceLost(key)
+        raise IdempotencyConflict(key)
     return True
-
-
-class _RaceLost(RuntimeError):
-    """Two transactions applied the same idempotency key at once; the loser must roll back."""
 
 
 def on_user_created(session: Session, user: User) -> None:
@@ -197,7 +197,7 @@ def hold_for_task(session: Session, task: Task) -> int:
                          amount=est.total, balance_after=get_balance(session, task.user_id),
                          idempotency_key=key, task_id=task.task_id, tool_id=task.tool_id,
                          reason="hold for the pipeline", meta={"breakdown": est.breakdown}):
-        raise _RaceLost(key)
+        raise IdempotencyConflict(key)
     session.execute(update(Task).where(Task.task_id == task.task_id).values(credits_held=est.total)
                     .execution_options(synchronize_session=False))
     return est.total
@@ -231,7 +231,7 @@ def capture_agent(session: Session, task_id: str, agent_id: str) -> int:
                          balance_after=get_balance(session, row.user_id), idempotency_key=key,
                          task_id=task_id, tool_id=row.tool_id, agent_id=agent_id,
                          reason=f"agent delivered: {agent_id}"):
-        raise _RaceLost(key)
+        raise IdempotencyConflict(key)
     return cost
 
 
@@ -256,7 +256,7 @@ def release_rest(session: Session, task_id: str, reason: str = "released") -> in
     if not _write_ledger(session, user_id=row.user_id, kind=LedgerKind.RELEASE.value, delta=rest, amount=rest,
                          balance_after=get_balance(session, row.user_id), idempotency_key=key, task_id=task_id,
                          tool_id=row.tool_id, reason=reason):
-        raise _RaceLost(key)
+        raise IdempotencyConflict(key)
     return rest
 
 

@@ -11,6 +11,7 @@ messages by task name, so it never imports the job code.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from typing import Any
@@ -43,7 +44,9 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "global_keyprefix": f"{settings.queue_name}:",
         }
     elif broker.startswith("sqla+"):
-        options = {"polling_interval": 0.5}
+        # kombu's SQLAlchemy transport hands its transport options to create_engine(), which refuses
+        # polling_interval (the embedded worker could not start); it keeps kombu's 1 s polling
+        options = {}
     interval = settings.periodic_interval_seconds
     return {
         "broker_url": broker,
@@ -64,7 +67,6 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_default_exchange": settings.queue_name,
         "task_default_routing_key": settings.queue_name,
         "worker_send_task_events": False,
-        "worker_hijack_root_logger": False,
         "include": ["agensium.service.queue.job", "agensium.service.queue.periodic"],
         "beat_schedule": {
             name: {"task": name, "schedule": float(interval), "options": {"expires": float(interval)}}
@@ -86,7 +88,16 @@ celery_app = make_celery()
 def configure_celery(settings: Settings) -> Celery:
     """Point the shared app at these settings (tests, `agensium serve`) before it sends anything."""
     celery_app.conf.update(celery_config(settings))
-    celery_app._pool = None  # drop connections made with the old broker URL
+    # drop connections (and producers bound to them) made with the old broker URL and key prefix
+    pool, celery_app._pool = celery_app._pool, None
+    amqp = celery_app.__dict__.get("amqp")
+    producers = getattr(amqp, "_producer_pool", None)
+    if amqp is not None:
+        amqp._producer_pool = None
+    for old in (producers, pool):
+        if old is not None:
+            with contextlib.suppress(Exception):
+                old.force_close_all()
     return celery_app
 
 

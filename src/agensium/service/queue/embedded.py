@@ -47,10 +47,13 @@ def settings_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def worker_command(settings: Settings, *, pool: str = "solo", concurrency: int = 1,
+APP_MODULE = "agensium.service.queue.celery_app"
+
+
+def worker_command(settings: Settings, *, app_module: str = APP_MODULE, pool: str = "solo", concurrency: int = 1,
                    loglevel: str | None = None) -> list[str]:
     return [
-        sys.executable, "-m", "celery", "-A", "agensium.service.queue.celery_app", "worker",
+        sys.executable, "-m", "celery", "-A", app_module, "worker",
         f"--pool={pool}", f"--concurrency={concurrency}", "-Q", settings.queue_name,
         f"--loglevel={(loglevel or settings.log_level).upper()}",
         "--without-gossip", "--without-mingle", "--without-heartbeat",
@@ -61,8 +64,10 @@ def worker_command(settings: Settings, *, pool: str = "solo", concurrency: int =
 class EmbeddedWorker:
     """Handle returned by `start_embedded_worker`: `.stop()` ends the timer, then the child."""
 
-    def __init__(self, settings: Settings, *, run_periodic: bool = True, stop_grace_s: float = 15.0) -> None:
+    def __init__(self, settings: Settings, *, run_periodic: bool = True, stop_grace_s: float = 15.0,
+                 app_module: str = APP_MODULE) -> None:
         self.settings = settings
+        self.app_module = app_module
         self.stop_grace_s = stop_grace_s
         self.process: subprocess.Popen[bytes] | None = None
         self.restarts = 0
@@ -82,7 +87,7 @@ class EmbeddedWorker:
         if self._log_file is None:
             self._log_file = self._log_path.open("ab")
         self.process = subprocess.Popen(
-            worker_command(self.settings), env=env, stdin=subprocess.DEVNULL, stdout=self._log_file,
+            worker_command(self.settings, app_module=self.app_module), env=env, stdin=subprocess.DEVNULL, stdout=self._log_file,
             stderr=subprocess.STDOUT, start_new_session=True,
         )
         log.info("embedded worker started (pid %d, log %s)", self.process.pid, self._log_path)
@@ -90,8 +95,10 @@ class EmbeddedWorker:
     def start(self) -> EmbeddedWorker:
         from agensium.service import metrics
         from agensium.service.queue.celery_app import configure_celery
+        from agensium.service.storage import Storage
 
         configure_celery(self.settings)  # the API process sends to the broker the child consumes
+        self._storage = Storage(self.settings)
         metrics.enable_multiprocess(metrics.metrics_dir(self.settings), wipe=True)
         self._spawn()
         self._timer = threading.Thread(target=self._loop, name="agensium-periodic", daemon=True)
@@ -109,7 +116,7 @@ class EmbeddedWorker:
                 self.restarts += 1
                 self._spawn()
             if self._run_periodic and self._due(interval):
-                run_periodic(settings=self.settings)
+                run_periodic(settings=self.settings, storage=self._storage)
 
     _last_periodic = 0.0
 

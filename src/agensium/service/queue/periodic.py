@@ -180,7 +180,7 @@ def run_periodic(names: tuple[str, ...] = ("watchdog", "expire", "retention"), *
     out: dict[str, Any] = {}
     for name in names:
         try:
-            with session_scope() as session:
+            with session_scope(settings.effective_database_url) as session:
                 out[name] = JOBS[name](session, storage, settings, now)
         except Exception as exc:
             log.exception("periodic job %s failed", name)

@@ -266,6 +266,9 @@ def process(session: Session, storage: Storage, settings: Settings, task: Task, 
         session.refresh(task)
         exc.context = {**exc.context, "task_id": task.task_id, "task_status": task.status}
         raise
+    # Serialise concurrent `process` calls on the task's primary key before any write: on MariaDB,
+    # concurrent guarded UPDATEs (task_id AND status) can otherwise deadlock through index merges.
+    session.execute(select(Task.task_id).where(Task.task_id == task.task_id).with_for_update())
     # verified: progress 15 (guarded so a concurrent winner's later progress is never overwritten)
     values: dict[str, Any] = {"progress": PROGRESS_VERIFIED}
     if status != S.FAILED:  # FAILED keeps its billing error code for requeue_guard()

@@ -2,9 +2,10 @@
 // Routes: #/ (work area) and #/report/<task id>.
 import { Api, onUnauthorized, session } from "./js/api.js";
 import { createAuth } from "./js/auth.js";
-import { $, clear, h } from "./js/dom.js";
+import { $, clear, formatCell, formatDate, h, humanize } from "./js/dom.js";
 import { createNewTaskPanel } from "./js/new_task.js";
 import { renderReport } from "./js/report.js";
+import { errorBox } from "./js/notice.js";
 import { createTaskList } from "./js/tasks.js";
 
 const views = {
@@ -14,8 +15,8 @@ const views = {
 };
 const userbar = $("#userbar");
 let balance = null;
-let toolNames = {};
-let agentNames = {};
+const toolNames = {};
+const agentNames = {};
 let started = false;
 
 function showView(name) {
@@ -40,10 +41,14 @@ const newTask = createNewTaskPanel($("#new-task"), {
 });
 
 async function refreshBalance() {
+  let held = 0;
+  let recent = null;
   try {
     const w = await Api.wallet();
     const v = w && (w.balance ?? w.available ?? w.credits);
     if (typeof v === "number") balance = v;
+    held = (w && Number(w.held)) || 0;
+    recent = (w && w.recent_transactions) || [];
   } catch {
     try {
       const me = await Api.me();
@@ -52,14 +57,43 @@ async function refreshBalance() {
       /* shown elsewhere */
     }
   }
-  $("#credits").textContent = balance === null ? "" : `${balance.toLocaleString()} credits`;
+  $("#credits").textContent = balance === null ? ""
+    : `${balance.toLocaleString()} credits${held ? ` (${held.toLocaleString()} held)` : ""}`;
+  renderLedger(recent);
   newTask.refreshCost();
+}
+
+// The wallet's latest movements (holds, charges, releases, grants), behind the balance.
+function renderLedger(entries) {
+  const panel = $("#ledger");
+  if (!panel) return;
+  clear(panel);
+  if (entries === null) {
+    panel.append(h("p", { class: "muted", text: "No billing history on this server." }));
+    return;
+  }
+  if (!entries.length) {
+    panel.append(h("p", { class: "muted", text: "No credit movements yet." }));
+    return;
+  }
+  panel.append(h("table", {}, h("caption", { text: "Recent credit movements" }),
+    h("thead", {}, h("tr", {}, ["When", "What", "Change", "Balance"].map((c) => h("th", { scope: "col", text: c })))),
+    h("tbody", {}, entries.map((e) => h("tr", {},
+      h("td", { text: formatDate(e.created_at) }),
+      h("td", { text: [humanize(String(e.kind || "").toLowerCase()),
+        agentNames[e.agent_id] || e.agent_id || toolNames[e.tool_id] || e.tool_id,
+        e.reason && !(e.agent_id && e.reason.includes(e.agent_id)) ? e.reason : ""].filter(Boolean).join(" · ") }),
+      // a capture moves held credits (balance unchanged): show what it charged
+      h("td", { class: "num", text: e.delta ? `${e.delta > 0 ? "+" : ""}${formatCell(e.delta)}`
+        : e.amount ? `${formatCell(e.amount)} of hold` : "0" }),
+      h("td", { class: "num", text: formatCell(e.balance_after) }))))));
 }
 
 function renderUserbar(email) {
   clear(userbar).append(
     h("span", { class: "user-email", text: email || "" }),
-    h("span", { id: "credits", class: "credits" }),
+    h("details", { class: "wallet" }, h("summary", { id: "credits", class: "credits" }),
+      h("div", { id: "ledger", class: "wallet-panel" })),
     h("button", { type: "button", class: "small", text: "Log out", onclick: logout }));
   userbar.hidden = false;
 }
@@ -67,7 +101,8 @@ function renderUserbar(email) {
 function logout() {
   session.clear();
   started = false;
-  tasks.stop();
+  tasks.reset(); // no trace of this user's tasks or reports stays in the page
+  clear(views.report);
   userbar.hidden = true;
   location.hash = "#/";
   showView("auth");
@@ -125,6 +160,30 @@ async function startApp() {
 }
 
 window.addEventListener("hashchange", route);
+
+// The wallet pop-over closes with Escape or a click elsewhere, like any menu.
+document.addEventListener("keydown", (e) => {
+  const open = document.querySelector(".wallet[open]");
+  if (e.key === "Escape" && open) {
+    open.open = false;
+    open.querySelector("summary").focus();
+  }
+});
+document.addEventListener("click", (e) => {
+  const open = document.querySelector(".wallet[open]");
+  if (open && !open.contains(e.target)) open.open = false;
+});
+
+// Anything that slips past a form's own error handling is still shown, with the server's words.
+window.addEventListener("unhandledrejection", (event) => {
+  event.preventDefault();
+  const box = $("#global-notice");
+  box.hidden = false;
+  clear(box).append(errorBox(event.reason), h("button", { type: "button", class: "small", text: "Dismiss",
+    onclick: () => {
+      box.hidden = true;
+    } }));
+});
 
 if (session.token) startApp();
 else {

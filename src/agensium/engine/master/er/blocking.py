@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import jellyfish
+import numpy as np
 import polars as pl
 
+from agensium.engine.master.er.arrays import sorted_unique
 from agensium.engine.master.er.config import ERConfig, FieldSpec
 
 IDX = "__idx__"
@@ -34,7 +36,13 @@ def first_token_code(s: pl.Series, fn: Callable[[str], str]) -> pl.Series:
     return phonetic(s, code)
 
 
+def _hashed(key: pl.Series) -> pl.Series:
+    """64-bit hash of a text key (nulls stay null): cheaper to count and join; a collision only adds pairs."""
+    return pl.select(pl.when(key.is_not_null()).then(key.hash(seed=7))).to_series().rename("k")
+
+
 def _pairs_from_key(key: pl.Series, cap: int) -> tuple[pl.DataFrame, int]:
+    key = _hashed(key) if key.dtype == pl.String else key
     df = pl.DataFrame({IDX: pl.int_range(0, key.len(), dtype=pl.UInt32, eager=True), "k": key}).drop_nulls("k")
     df = df.with_columns(n=pl.len().over("k"))
     skipped = df.filter(pl.col("n") > cap).select(pl.col("k").n_unique()).item()
@@ -94,7 +102,6 @@ def build_keys(norm: pl.DataFrame, fields: list[FieldSpec], kinds: dict[str, str
         exact["metaphone_last+first_initial"] = phonetic(norm[last], jellyfish.metaphone) + _initial(norm[first])
         exact["metaphone_first+last_initial"] = phonetic(norm[first], jellyfish.metaphone) + _initial(norm[last])
         snk["sn:last+first"] = norm[last] + " " + norm[first]
-        snk["sn:first+last"] = norm[first] + " " + norm[last]
     if full:
         exact["name_tokens_soundex"] = first_token_code(norm[full], jellyfish.soundex)
         snk["sn:full_name"] = norm[full]
@@ -125,22 +132,60 @@ def build_keys(norm: pl.DataFrame, fields: list[FieldSpec], kinds: dict[str, str
     return exact, snk
 
 
+def refiners(norm: pl.DataFrame, fields: list[FieldSpec], kinds: dict[str, str | None]) -> list[tuple[str, pl.Series]]:
+    """Extra key parts that split a pass's oversized blocks (birth year, place, initials)."""
+    out = []
+    date = next((f.column for f in fields if f.comparator == "date"), None)
+    if date:
+        out.append(("year", norm[date].str.slice(0, 4)))
+    for kind in ("postcode", "city"):
+        c = next((f.column for f in fields if kinds.get(f.column) == kind), None)
+        if c:
+            out.append((kind, norm[c].str.slice(0, 3)))
+    for kind in ("first_name", "last_name"):
+        c = next((f.column for f in fields if kinds.get(f.column) == kind), None)
+        if c:
+            out.append((f"{kind}_initial", norm[c].str.slice(0, 1)))
+    return [(n, s.fill_null("~")) for n, s in out]
+
+
+def _pair_count(key: pl.Series, cap: int) -> int:
+    c = _hashed(key).drop_nulls().value_counts(name="n")["n"].cast(pl.Int64)
+    c = c.filter(c <= cap)
+    return int((c * (c - 1) // 2).sum())
+
+
+def refine(key: pl.Series, parts: list[tuple[str, pl.Series]], budget: int, cap: int) -> tuple[pl.Series, list[str]]:
+    """Append refiners to `key` until the pass yields at most `budget` pairs (so passes scale with rows)."""
+    used: list[str] = []
+    for name, part in parts:
+        if _pair_count(key, cap) <= budget:
+            break
+        key = key + "|" + part
+        used.append(name)
+    return key, used
+
+
 def candidate_pairs(norm: pl.DataFrame, fields: list[FieldSpec], kinds: dict[str, str | None],
                     config: ERConfig) -> tuple[pl.DataFrame, list[dict]]:
     """Unique (l, r) row positions, l < r, from every blocking pass; plus per-pass statistics."""
     exact, snk = build_keys(norm, fields, kinds, config)
+    parts = refiners(norm, fields, kinds)
+    budget = max(config.min_pass_budget, int(config.pairs_per_row_budget * norm.height))
     frames, stats = [], []
     for name, key in exact.items():
+        key, used = refine(key, parts, budget, config.max_block_size)
         pairs, skipped = _pairs_from_key(key.rename("k"), config.max_block_size)
         frames.append(pairs)
-        stats.append({"pass": name, "pairs": pairs.height, "skipped_blocks": skipped})
+        stats.append({"pass": name + ("" if not used else " (+" + ", ".join(used) + ")"), "pairs": pairs.height,
+                      "skipped_blocks": skipped})
     for name, key in snk.items():
         pairs = _pairs_sorted_neighbourhood(key.rename("k"), config.window)
         frames.append(pairs)
         stats.append({"pass": name, "pairs": pairs.height, "skipped_blocks": 0})
     if not frames:
         return pl.DataFrame(schema={"l": pl.UInt32, "r": pl.UInt32}), stats
-    key = (pl.col("l").cast(pl.UInt64) * (1 << 32) + pl.col("r").cast(pl.UInt64)).alias("k")
-    keys = pl.concat([f.select(key) for f in frames]).unique().sort("k")["k"]
-    return keys.to_frame().select((pl.col("k") // (1 << 32)).cast(pl.UInt32).alias("l"),
-                                  (pl.col("k") % (1 << 32)).cast(pl.UInt32).alias("r")), stats
+    keys = sorted_unique(np.concatenate([
+        (f["l"].to_numpy().astype(np.uint64) << np.uint64(32)) | f["r"].to_numpy().astype(np.uint64) for f in frames]))
+    return pl.DataFrame({"l": (keys >> np.uint64(32)).astype(np.uint32),
+                         "r": (keys & np.uint64(0xFFFFFFFF)).astype(np.uint32)}), stats

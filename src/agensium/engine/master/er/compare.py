@@ -16,6 +16,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import JaroWinkler, Levenshtein
 from rapidfuzz.process import cpdist
 
+from agensium.engine.master.er.arrays import unique_inverse
 from agensium.engine.master.er.config import FieldSpec
 
 # number of non-missing levels per comparator (levels 0..n-1; the last one is "disagree")
@@ -62,7 +63,7 @@ def _distinct_pairs(ca: np.ndarray, cb: np.ndarray, width: int,
         ok &= mask
     idx = np.flatnonzero(ok)
     key = ca[idx] * np.int64(width) + cb[idx]
-    uk, inv = np.unique(key, return_inverse=True)
+    uk, inv = unique_inverse(key)
     return idx, uk // width, uk % width, inv
 
 
@@ -124,7 +125,7 @@ def compare_codes(field: FieldSpec, e: Encoded, ca: np.ndarray, cb: np.ndarray,
             sel = np.flatnonzero(ok)
             if not len(sel):
                 continue
-            uk, inv2 = np.unique(x[sel] * np.int64(w) + y[sel], return_inverse=True)
+            uk, inv2 = unique_inverse(x[sel] * np.int64(w) + y[sel])
             jw = _score(a_enc, b_enc, uk // w, uk % w, JaroWinkler.normalized_similarity)
             hit = jw[inv2] >= 0.92
             out[sel[hit]] = 3

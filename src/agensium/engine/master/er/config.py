@@ -25,6 +25,8 @@ class ERConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    mode: Literal["probabilistic", "exact"] = Field(
+        "probabilistic", description="probabilistic = fuzzy Fellegi-Sunter matching; exact = equal normalised keys")
     fields: list[FieldSpec] = Field(default_factory=list, description="Matching fields; empty = automatic")
     columns: list[str] = Field(default_factory=list,
                                description="Restrict automatic field choice to these columns (empty = all)")
@@ -35,6 +37,9 @@ class ERConfig(BaseModel):
                                     description="Pairs between this and match_threshold are sent to review")
     max_block_size: int = Field(200, ge=2, le=5000, description="Blocks larger than this are skipped")
     window: int = Field(3, ge=2, le=50, description="Sorted-neighbourhood window")
+    pairs_per_row_budget: float = Field(1.5, gt=0, le=100,
+                                        description="A blocking pass yielding more pairs per row is refined")
+    min_pass_budget: int = Field(50_000, ge=100, description="Pairs any pass may yield before refinement")
     blocking_keys: list[list[str]] = Field(default_factory=list,
                                            description="Extra exact blocking passes on column lists")
     em_iterations: int = Field(40, ge=1, le=500)

@@ -59,13 +59,8 @@ def resolve_entities(lf: pl.LazyFrame, config: ERConfig | None = None,
     timings["normalise"] = time.perf_counter() - t0
     step(0.1)
     check()
-    if not fields or n < 2:
-        labels = np.arange(n)
-        empty = pl.DataFrame(schema={"l": pl.UInt32, "r": pl.UInt32, "match_probability": pl.Float64})
-        model = fit(pl.DataFrame(), None, [], 1)
-        clusters = cluster_frame(norm[ROW_ID], labels, empty)
-        return ERResult(clusters, empty, fields, model, {"rows": n, "candidate_pairs": 0, "blocking": [],
-                                                         "note": "no matching fields found"})
+    if not fields or n < 2 or config.mode == "exact":
+        return _deterministic(norm, fields, kinds, config, timings)
     t = time.perf_counter()
     pairs, block_stats = candidate_pairs(norm, fields, kinds, config)
     timings["blocking"] = time.perf_counter() - t
@@ -91,16 +86,43 @@ def resolve_entities(lf: pl.LazyFrame, config: ERConfig | None = None,
     rid = norm[ROW_ID]
     kept = scored.filter(pl.col("match_probability") >= min(config.review_threshold, config.match_threshold))
     out_pairs = kept.with_columns(row_id_l=rid.gather(kept["l"]), row_id_r=rid.gather(kept["r"]))
-    stats = {
-        "rows": n, "candidate_pairs": pairs.height, "blocking": block_stats,
-        "matched_pairs": int((scored["match_probability"] >= config.match_threshold).sum()),
-        "review_pairs": int(((scored["match_probability"] >= config.review_threshold)
-                             & (scored["match_probability"] < config.match_threshold)).sum()),
+    stats = _stats(n, clusters, fields, kinds, timings, config, candidate_pairs=pairs.height, blocking=block_stats,
+                   matched_pairs=int((scored["match_probability"] >= config.match_threshold).sum()),
+                   review_pairs=int(((scored["match_probability"] >= config.review_threshold)
+                                     & (scored["match_probability"] < config.match_threshold)).sum()),
+                   match_prior=round(model.prior, 5), em_iterations=model.iterations, **cstats)
+    return ERResult(clusters, out_pairs, fields, model, stats)
+
+
+def _stats(n: int, clusters: pl.DataFrame, fields: list[FieldSpec], kinds: dict, timings: dict, config: ERConfig,
+           **extra) -> dict:
+    return {
+        "rows": n, "mode": config.mode, "candidate_pairs": 0, "blocking": [], "matched_pairs": 0, "review_pairs": 0,
         "clusters": int(clusters["cluster_id"].n_unique()),
         "multi_row_clusters": int(clusters.filter(pl.col("cluster_size") > 1)["cluster_id"].n_unique()),
-        "match_prior": round(model.prior, 5), "em_iterations": model.iterations, **cstats,
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
         "fields": [{"column": f.column, "comparator": f.comparator, "weight": f.weight,
                     "semantic_type": kinds.get(f.column)} for f in fields],
+        **extra,
     }
-    return ERResult(clusters, out_pairs, fields, model, stats)
+
+
+def _deterministic(norm: pl.DataFrame, fields: list[FieldSpec], kinds: dict, config: ERConfig,
+                   timings: dict) -> ERResult:
+    """Exact mode: records whose normalised match fields are all present and equal form a cluster."""
+    n = norm.height
+    cols = [f.column for f in fields]
+    if cols and n:
+        complete = pl.all_horizontal([pl.col(c).is_not_null() for c in cols])
+        lab = norm.select(pl.when(complete).then(pl.struct(cols).rank("dense").cast(pl.Int64) + n)
+                          .otherwise(pl.int_range(0, pl.len(), dtype=pl.Int64)).alias("l"))["l"]
+        labels = lab.rank("dense").cast(pl.Int64).to_numpy() - 1
+    else:
+        labels = np.arange(n)
+    empty = pl.DataFrame(schema={"l": pl.UInt32, "r": pl.UInt32, "match_probability": pl.Float64,
+                                 "match_weight": pl.Float64, "row_id_l": pl.Int64, "row_id_r": pl.Int64})
+    clusters = cluster_frame(norm[ROW_ID], labels, empty)
+    clusters = clusters.with_columns(pl.when(pl.col("cluster_size") > 1).then(1.0).alias("match_score"))
+    model = fit(pl.DataFrame(), None, [], 1)
+    note = "exact matching on normalised values" if fields else "no matching fields found"
+    return ERResult(clusters, empty, fields, model, _stats(n, clusters, fields, kinds, timings, config, note=note))

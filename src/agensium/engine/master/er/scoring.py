@@ -109,14 +109,11 @@ def fit(levels: pl.DataFrame, random_levels: pl.DataFrame | None, fields: list[F
 
 
 def score(levels: pl.DataFrame, model: FSModel) -> pl.DataFrame:
-    """Add `match_weight` (log2 Bayes factor) and `match_probability` to every pair."""
-    exprs = []
+    """Add `match_weight` (log2 Bayes factor) and `match_probability` to every pair (numpy look-ups)."""
+    weight = np.zeros(levels.height)
     for k, f in enumerate(model.fields):
-        bf = model.log2_bf(k).tolist()
-        exprs.append(pl.when(pl.col(f) >= 0).then(
-            pl.col(f).cast(pl.Int64).replace_strict(list(range(len(bf))), bf, return_dtype=pl.Float64)
-        ).otherwise(0.0))
-    weight = pl.sum_horizontal(exprs) if exprs else pl.lit(0.0)
+        table = np.concatenate([[0.0], model.log2_bf(k)])  # level -1 (missing) is neutral
+        weight += table[levels[f].to_numpy().astype(np.int64) + 1]
     prior = float(np.log2(model.prior / (1 - model.prior)))
-    return levels.with_columns(match_weight=weight).with_columns(
-        match_probability=1.0 / (1.0 + (2.0 ** (-(pl.col("match_weight") + prior)))))
+    prob = 1.0 / (1.0 + np.exp2(-(weight + prior)))
+    return levels.with_columns(pl.Series("match_weight", weight), pl.Series("match_probability", prob))

@@ -101,6 +101,7 @@ export const Api = {
   me: () => api("/auth/me"),
   tools: () => api("/tools"),
   wallet: () => api("/billing/wallet"),
+  agentCosts: () => api("/billing/agent-costs"),
   createTask: (toolId, agents) => api("/tasks", { method: "POST", json: { tool_id: toolId, agents } }),
   listTasks: (params = {}) => api(`/tasks?${new URLSearchParams({ limit: "50", sort: "-created_at", ...params })}`),
   getTask: (id) => api(`/tasks/${encodeURIComponent(id)}`),

@@ -17,6 +17,20 @@ function toolsFrom(payload) {
   return (payload && (payload.tools || payload.items)) || [];
 }
 
+// An administrator can change agent costs; the billing service knows the current ones.
+async function applyCurrentCosts(tools) {
+  let costs;
+  try {
+    costs = await Api.agentCosts();
+  } catch {
+    return; // no billing service: the catalog's costs stand
+  }
+  const byId = new Map(((costs && costs.agent_costs) || []).map((c) => [c.agent_id, c.cost]));
+  for (const t of tools) {
+    for (const a of t.agents || []) if (byId.has(a.agent_id)) a.cost = byId.get(a.agent_id);
+  }
+}
+
 export function createNewTaskPanel(root, { onSubmitted, getBalance }) {
   let tools = [];
   let tool = null;
@@ -82,9 +96,10 @@ export function createNewTaskPanel(root, { onSubmitted, getBalance }) {
     clear(agentField).append(h("legend", { text: "2. Choose agents (they run in this order)" }));
     agentRows = (tool.agents || []).map((agent, i) => {
       const id = nextId("agent");
-      const box = h("input", { type: "checkbox", id, value: agent.agent_id, name: "agents" });
+      const box = h("input", { type: "checkbox", id, value: agent.agent_id, name: "agents",
+        "aria-describedby": `${id}-cost ${id}-desc ${id}-note` });
       box.checked = agent.available !== false;
-      const note = h("span", { class: "agent-note", hidden: true });
+      const note = h("span", { class: "agent-note", id: `${id}-note`, hidden: true });
       const params = buildParamForm(agent.parameters_schema || {}, `${agent.agent_id}-p`);
       const row = { agent, box, note, params, userUnchecked: false };
       box.addEventListener("change", () => {
@@ -100,8 +115,8 @@ export function createNewTaskPanel(root, { onSubmitted, getBalance }) {
           h("label", { for: id }, box, " ",
             h("span", { class: "agent-order", text: `${agent.order ?? i + 1}.` }), " ",
             h("span", { class: "agent-name", text: agent.name || agent.agent_id })),
-          h("span", { class: "cost", text: `${agent.cost} credits` })),
-        agent.description ? h("p", { class: "agent-desc", text: agent.description }) : null,
+          h("span", { class: "cost", id: `${id}-cost`, text: `${agent.cost} credits` })),
+        agent.description ? h("p", { class: "agent-desc", id: `${id}-desc`, text: agent.description }) : null,
         note, advanced);
       agentField.append(row.el);
       return row;
@@ -182,9 +197,10 @@ export function createNewTaskPanel(root, { onSubmitted, getBalance }) {
   }
 
   function progressRow(label, total) {
-    const bar = h("progress", { max: "100", value: "0" });
+    const labelId = nextId("upl");
+    const bar = h("progress", { max: "100", value: "0", "aria-labelledby": labelId });
     const pct = h("span", { class: "pct", text: "0%" });
-    const row = h("div", { class: "progress-row" }, h("span", { class: "progress-label", text: label }), bar, pct);
+    const row = h("div", { class: "progress-row" }, h("span", { class: "progress-label", id: labelId, text: label }), bar, pct);
     progressArea.append(row);
     return (loaded) => {
       const p = total ? Math.min(100, Math.round((loaded / total) * 100)) : 100;
@@ -251,7 +267,7 @@ export function createNewTaskPanel(root, { onSubmitted, getBalance }) {
       await Promise.all(jobs);
       showInfo(notice, "Starting the analysis…");
       await Api.process(task.task_id);
-      showInfo(notice, "Uploaded. The analysis is queued; follow it in the task list.");
+      showInfo(notice, "Uploaded and started: follow the analysis under Your tasks.");
       for (const r of fileRows) r.input.value = "";
       updateNeeds();
       onSubmitted(task.task_id);
@@ -272,6 +288,7 @@ export function createNewTaskPanel(root, { onSubmitted, getBalance }) {
         showError(notice, err);
         return [];
       }
+      await applyCurrentCosts(tools);
       if (!tools.length) {
         showError(notice, { detail: "The server offers no tools." });
         return tools;

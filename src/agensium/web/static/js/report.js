@@ -19,6 +19,7 @@ function table(columns, rows, { caption, max = 1000 } = {}) {
       h("th", { scope: "col", class: numeric[i] ? "num" : undefined, text: humanize(c) })))),
     h("tbody", {}, shown.map((r) => h("tr", {}, r.map((cell, i) =>
       h("td", { class: numeric[i] ? "num" : undefined, text: formatCell(cell) }))))));
+  if (!rows.length) t.append(h("tbody", {}, h("tr", {}, h("td", { colspan: String(columns.length), class: "muted", text: "None." }))));
   const wrap = h("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": caption || "Table" }, t);
   if (rows.length > shown.length) wrap.append(h("p", { class: "muted", text: `Showing ${shown.length} of ${rows.length} rows.` }));
   return wrap;
@@ -120,6 +121,20 @@ function downloadsSection(payload) {
     ? h("p", { class: "muted", text: `Links expire in ${Math.round(payload.expires_in_seconds / 60)} minutes.` }) : null);
 }
 
+// A contents line for long reports. Buttons, not #anchors: the hash is the page's route.
+function contents(entries) {
+  return h("nav", { class: "report-contents", "aria-label": "Report contents" },
+    h("span", { class: "muted", text: "Jump to: " }),
+    entries.map(([title, el]) => h("button", { type: "button", class: "link", text: title, onclick: () => {
+      el.scrollIntoView({ behavior: "smooth", block: "start" });
+      const target = el.querySelector("h3, summary");
+      if (target) {
+        if (!target.hasAttribute("tabindex") && target.tagName !== "SUMMARY") target.setAttribute("tabindex", "-1");
+        target.focus({ preventScroll: true });
+      }
+    } })));
+}
+
 export async function renderReport(root, taskId, { agentNames, onBack }) {
   const back = h("button", { type: "button", class: "link back", text: "← Back to tasks", onclick: onBack });
   const heading = h("h2", { id: "report-title", tabindex: "-1", text: "Report" });
@@ -142,19 +157,22 @@ export async function renderReport(root, taskId, { agentNames, onBack }) {
   root.append(h("p", { class: "report-meta" }, statusBadge(String(meta.status || "").toUpperCase()), " ",
     [formatDate(meta.finished_at), meta.execution_time_ms !== undefined ? `${formatCell(meta.execution_time_ms)} ms` : "",
       ...inputs].filter(Boolean).join(" · ")));
-  root.append(section("Summary", cards(r.executive_summary)));
-  root.append(downloads.status === "fulfilled" ? downloadsSection(downloads.value)
-    : section("Downloads", errorBox(downloads.reason)));
-  root.append(alertsSection(r.alerts, name));
-  const issues = issuesSection(r.issues, name);
-  if (issues) root.append(issues);
-  const recs = recommendationsSection(r.recommendations, name);
-  if (recs) root.append(recs);
+  const parts = [
+    ["Summary", section("Summary", cards(r.executive_summary))],
+    ["Downloads", downloads.status === "fulfilled" ? downloadsSection(downloads.value)
+      : section("Downloads", errorBox(downloads.reason))],
+    ["Alerts", alertsSection(r.alerts, name)],
+    ["Issues", issuesSection(r.issues, name)],
+    ["Recommendations", recommendationsSection(r.recommendations, name)],
+  ];
   const results = r.agent_results || {};
   const order = (meta.agents_requested || Object.keys(results)).filter((id) => results[id]);
   for (const id of Object.keys(results)) if (!order.includes(id)) order.push(id);
-  root.append(h("section", { class: "report-section" }, h("h3", { text: "Agents" }),
-    order.map((id) => agentSection(id, results[id], name, (meta.timings_ms || {})[id]))));
-  root.append(rowIssuesSection(r, name));
+  const agentEls = order.map((id) => [name(id), agentSection(id, results[id], name, (meta.timings_ms || {})[id])]);
+  parts.push(["Agents", h("section", { class: "report-section" }, h("h3", { text: "Agents" }), agentEls.map(([, el]) => el))]);
+  parts.push(["Row-level issues", rowIssuesSection(r, name)]);
+  const shown = parts.filter(([, el]) => el);
+  const nav = shown.flatMap(([t, el]) => (t === "Agents" ? agentEls : [[t, el]]));
+  root.append(contents(nav), ...shown.map(([, el]) => el));
   heading.focus();
 }

@@ -113,7 +113,7 @@ function boundsText(n) {
 
 // One field: returns {row, read()} where read() gives {value} or throws an Error with a message.
 function buildField(root, name, rawNode, idPrefix) {
-  const n = normalize(root, rawNode);
+  let n = normalize(root, rawNode);
   const id = nextId(idPrefix);
   const hintId = `${id}-hint`;
   const label = n.title && n.title !== humanize(name) ? n.title : humanize(name);
@@ -125,6 +125,10 @@ function buildField(root, name, rawNode, idPrefix) {
   let control;
   let read;
 
+  if (n.type === "boolean" && (n.nullable || def === null || def === undefined)) {
+    // a checkbox cannot say "not set": an optional flag is a three-way choice
+    n = { ...n, type: "string", enum: [null, true, false] };
+  }
   if (n.type === "boolean") {
     control = h("input", { type: "checkbox", id, name, "aria-describedby": describedBy });
     control.checked = def === true;
@@ -135,9 +139,9 @@ function buildField(root, name, rawNode, idPrefix) {
 
   if (n.enum && n.type !== "array") {
     control = h("select", { id, name, "aria-describedby": describedBy });
-    if (n.nullable || !hasDefault) control.append(h("option", { value: "", text: "(none)" }));
+    if ((n.nullable || !hasDefault) && !n.enum.includes(null)) control.append(h("option", { value: "", text: "(none)" }));
     n.enum.forEach((v, i) => {
-      const opt = h("option", { value: String(i), text: String(v) });
+      const opt = h("option", { value: String(i), text: v === null ? "(not set)" : String(v) });
       if (same(v, def)) opt.selected = true;
       control.append(opt);
     });

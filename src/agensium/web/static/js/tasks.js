@@ -2,12 +2,18 @@
 // all tasks are settled), with cancel, delete and the way into the report.
 import { Api } from "./api.js";
 import { clear, formatDate, h } from "./dom.js";
-import { showError } from "./notice.js";
+import { hideNotice, showError } from "./notice.js";
 
 const ACTIVE = new Set(["QUEUED", "PROCESSING"]);
 const CANCELLABLE = new Set(["QUEUED", "PROCESSING"]);
 const DONE_OK = new Set(["COMPLETED"]);
 const POLL_MS = 2000;
+const FILTERS = [
+  ["", "All tasks"],
+  ["CREATED,UPLOADING,QUEUED,PROCESSING", "In progress"],
+  ["COMPLETED", "Completed"],
+  ["FAILED,UPLOAD_FAILED,CANCELLED,EXPIRED", "Failed or stopped"],
+];
 
 const STATUS_TEXT = {
   CREATED: "Created",
@@ -20,6 +26,12 @@ const STATUS_TEXT = {
   CANCELLED: "Cancelled",
   EXPIRED: "Expired",
 };
+
+function duration(startIso, endIso) {
+  const ms = Date.parse(endIso) - Date.parse(startIso);
+  if (!(ms >= 0)) return "";
+  return ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
 
 export function statusBadge(status) {
   return h("span", { class: `badge badge-${String(status || "").toLowerCase()}`, text: STATUS_TEXT[status] || status });
@@ -34,12 +46,16 @@ export function createTaskList(root, { onOpenReport, toolNames, agentNames = () 
   const live = h("p", { class: "sr-only", role: "status", "aria-live": "polite" });
   const lastStatus = new Map();
   let limit = 50;
+  let generation = 0;
   const refreshBtn = h("button", { type: "button", class: "link", text: "Refresh", onclick: () => refresh() });
   const moreBtn = h("button", { type: "button", class: "small", text: "Show more", hidden: true, onclick: () => {
     limit = Math.min(100, limit + 50); // the API pages at most 100 tasks
     refresh();
   } });
+  const filter = h("select", { id: "task-filter", onchange: () => refresh() },
+    FILTERS.map(([value, text]) => h("option", { value, text })));
   clear(root).append(h("div", { class: "panel-head" }, h("h2", { id: "tasks-title", tabindex: "-1", text: "Your tasks" }), refreshBtn),
+    h("div", { class: "task-filter" }, h("label", { for: "task-filter", text: "Show" }), filter),
     notice, live, list, moreBtn);
 
   function progressOf(t) {
@@ -64,43 +80,48 @@ export function createTaskList(root, { onOpenReport, toolNames, agentNames = () 
   }
 
   function renderTask(t) {
+    const name = toolNames()[t.tool_id] || t.tool_id;
+    // each button names its task, so a screen-reader list of buttons is not five "Delete"s
+    const which = `${name} task ${String(t.task_id).slice(0, 8)}`;
     const progress = Math.max(0, Math.min(100, Number(t.progress) || 0));
     const bar = h("progress", { max: "100", value: String(progress), "aria-label": `Progress ${progress}%` });
     const actions = h("div", { class: "task-actions" });
     if (DONE_OK.has(t.status) || t.downloads_available) {
       actions.append(h("button", { type: "button", class: "primary small", text: "View report",
-        onclick: () => onOpenReport(t.task_id) }));
+        "aria-label": `View report of ${which}`, onclick: () => onOpenReport(t.task_id) }));
     }
     if (t.status === "FAILED" && t.error_code === "BILLING_INSUFFICIENT_CREDITS") {
       // the task keeps its uploaded files: once the wallet is topped up it can run as it is
       actions.append(h("button", { type: "button", class: "small", text: "Run again",
-        onclick: () => act(Api.process, t) }));
+        "aria-label": `Run again ${which}`, onclick: () => act(Api.process, t) }));
     }
     if (CANCELLABLE.has(t.status)) {
       actions.append(h("button", { type: "button", class: "small", text: "Cancel",
-        onclick: () => act(Api.cancel, t) }));
+        "aria-label": `Cancel ${which}`, onclick: () => act(Api.cancel, t) }));
     }
     if (t.status !== "PROCESSING") {
       actions.append(h("button", { type: "button", class: "small danger", text: "Delete",
-        onclick: () => {
+        "aria-label": `Delete ${which}`, onclick: () => {
           if (window.confirm("Delete this task and all its files?")) act(Api.remove, t);
         } }));
     }
     const err = t.error_message || t.error_code;
-    const name = toolNames()[t.tool_id] || t.tool_id;
+    const took = duration(t.processing_started_at, t.completed_at || t.failed_at || t.cancelled_at);
     const files = Object.values(t.inputs || {}).map((i) => i && i.filename).filter(Boolean).join(", ");
     return h("li", { class: "task", dataset: { taskId: t.task_id, status: t.status } },
       h("div", { class: "task-head" },
         h("strong", { class: "task-tool", text: name }), statusBadge(t.status)),
-      h("p", { class: "task-meta", text: [formatDate(t.created_at), files, `#${String(t.task_id).slice(0, 8)}`]
-        .filter(Boolean).join(" · ") }),
+      h("p", { class: "task-meta", text: [formatDate(t.created_at), files, took && `ran ${took}`,
+        `#${String(t.task_id).slice(0, 8)}`].filter(Boolean).join(" · ") }),
       ACTIVE.has(t.status) || t.status === "COMPLETED"
         ? h("div", { class: "task-progress" }, bar, h("span", { class: "pct", text: `${progress}%` }),
           h("span", { class: "task-stage", text: ACTIVE.has(t.status) ? progressOf(t) : "" }))
         : null,
       err && t.status !== "COMPLETED"
-        ? h("p", { class: "task-error", role: "status" },
+        ? h("p", { class: "task-error" },
           t.error_code ? h("span", { class: "notice-code", text: `${t.error_code}: ` }) : null,
+          t.error_agent && !String(t.error_message || "").includes(t.error_agent)
+            ? `${agentNames()[t.error_agent] || t.error_agent}: ` : null,
           t.error_message || "")
         : null,
       actions);
@@ -138,7 +159,10 @@ export function createTaskList(root, { onOpenReport, toolNames, agentNames = () 
     const was = focusedControl();
     announce();
     clear(list);
-    if (!tasks.length) list.append(h("li", { class: "empty", text: "No tasks yet. Start one with the form." }));
+    if (!tasks.length) {
+      list.append(h("li", { class: "empty",
+        text: filter.value ? "No tasks match this filter." : "No tasks yet. Start one with the form." }));
+    }
     for (const t of tasks) list.append(renderTask(t));
     restoreFocus(was);
   }
@@ -151,9 +175,11 @@ export function createTaskList(root, { onOpenReport, toolNames, agentNames = () 
 
   async function refresh() {
     clearTimeout(timer);
+    const gen = generation;
     list.setAttribute("aria-busy", "true");
     try {
-      const res = await Api.listTasks({ limit: String(limit) });
+      const res = await Api.listTasks({ limit: String(limit), ...(filter.value ? { status: filter.value } : {}) });
+      if (gen !== generation) return; // answered after a log-out: not for this page any more
       moreBtn.hidden = !(res && res.pagination && res.pagination.has_more) || limit >= 100;
       const before = new Set(tasks.filter((t) => ACTIVE.has(t.status)).map((t) => t.task_id));
       tasks = (res && (res.tasks || res.items)) || (Array.isArray(res) ? res : []);
@@ -162,8 +188,8 @@ export function createTaskList(root, { onOpenReport, toolNames, agentNames = () 
       // a task that just settled has captured or released credits: the balance changed
       if (tasks.some((t) => before.has(t.task_id) && !ACTIVE.has(t.status))) onSettled();
     } catch (err) {
+      if (gen !== generation || err.status === 401) return;
       showError(notice, err);
-      if (err.status === 401) return;
     } finally {
       list.setAttribute("aria-busy", "false");
     }
@@ -172,9 +198,16 @@ export function createTaskList(root, { onOpenReport, toolNames, agentNames = () 
 
   return {
     refresh,
-    stop() {
+    reset() {
+      generation += 1;
       clearTimeout(timer);
       timer = null;
+      tasks = [];
+      filter.value = "";
+      lastStatus.clear();
+      live.textContent = "";
+      hideNotice(notice);
+      clear(list);
     },
     get tasks() {
       return tasks;
