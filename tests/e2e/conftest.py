@@ -56,8 +56,13 @@ def page(browser: Any) -> Iterator[Any]:
     p.on("pageerror", lambda exc: errors.append(str(exc)))
     p.js_errors = errors  # type: ignore[attr-defined]
     yield p
+    # the UI shows otherwise-unhandled failures in #global-notice: none may have happened either
+    unhandled = p.evaluate(
+        "() => { const n = document.querySelector('#global-notice'); return n && !n.hidden ? n.innerText : null; }"
+    )
     context.close()
     assert not errors, f"JavaScript errors in the page: {errors}"
+    assert not unhandled, f"unhandled failure shown in the page: {unhandled}"
 
 
 @dataclass

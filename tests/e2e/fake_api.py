@@ -74,6 +74,7 @@ def _report(task: dict[str, Any]) -> dict[str, Any]:
     agent = task["agents"][0]
     result = AgentResult(
         agent_id=agent, summary={"rows": 3, "columns": 2, "quality_score": 97.5}, score=97.5,
+        parameters={"threshold": 3.0, "mode": "cap"},
         data={
             "tables": [{"title": "Columns", "columns": ["column", "type", "nulls"],
                         "rows": [["id", "Int64", 0], ["<b>name</b>", "String", 1]]}],

@@ -89,7 +89,9 @@ def test_changed_parameters_only_and_report(page: Any, fake_server: Any, tmp_pat
     section = page.locator('.agent-section[data-agent-id="unified-profiler"]')
     section.wait_for()
     # summary key/values, the data table (the markup-looking cell stays text), the SVG chart
-    assert "97.5" in section.locator(".kv").inner_text()
+    assert "97.5" in section.locator(".kv").first.inner_text()
+    section.get_by_text("Settings used (2)").click()
+    assert section.locator(".agent-params dd").all_inner_texts() == ["3", "cap"]
     assert section.locator("table td", has_text="<b>name</b>").count() == 1
     assert section.locator("table b").count() == 0
     assert section.locator("svg rect.bar").count() == 2
@@ -104,7 +106,7 @@ def test_changed_parameters_only_and_report(page: Any, fake_server: Any, tmp_pat
     assert nav.get_by_role("button").all_inner_texts() == [
         "Summary", "Downloads", "Alerts", "Recommendations", "Unified Profiler", "Row-level issues"]
     nav.get_by_role("button", name="Unified Profiler").click()
-    expect(section.locator("summary")).to_be_focused()
+    expect(section.locator("summary").first).to_be_focused()
     row_table = page.get_by_role("table", name="Row-level issue sample")
     assert row_table.locator("tbody tr").count() == 1
     page.screenshot(path=str(tmp_path / "report.png"), full_page=True)

@@ -24,6 +24,7 @@ pytestmark = pytest.mark.browser
 
 PASSWORD = "Correct-Horse-42-battery"
 MULTIPART_THRESHOLD = 1024 * 1024
+SIGNUP_CREDITS = 150
 TERMINAL = ("COMPLETED", "FAILED", "CANCELLED", "UPLOAD_FAILED", "EXPIRED")
 # screenshots of the real UI land in the (git-ignored) var/ of the checkout, to look at after a run
 SCREENSHOTS = Path(os.environ.get("AGENSIUM_SCREENSHOT_DIR", Path(__file__).resolve().parents[2] / "var" / "screenshots"))
@@ -41,8 +42,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealServer]:
     _need_serve()
     # the embedded default (SQLite broker) unless a Redis broker is asked for, with a queue of its own
     # files over 1 MiB go up in 5 MiB parts, so the multipart path is exercised with a small file
+    # and a new account gets 150 credits: enough for a profile run, not for mastering (460)
     env = {"AGENSIUM_MULTIPART_THRESHOLD_BYTES": str(MULTIPART_THRESHOLD),
-           "AGENSIUM_MULTIPART_PART_BYTES": str(5 * 1024 * 1024)}
+           "AGENSIUM_MULTIPART_PART_BYTES": str(5 * 1024 * 1024), "AGENSIUM_SIGNUP_CREDITS": str(SIGNUP_CREDITS)}
     if os.environ.get("AGENSIUM_E2E_REDIS_URL"):
         env |= {"REDIS_URL": os.environ["AGENSIUM_E2E_REDIS_URL"], "AGENSIUM_QUEUE_NAME": f"e2e-{uuid.uuid4().hex[:8]}"}
     with run_server(tmp_path_factory.mktemp("agensium-var"), extra_env=env) as srv:
@@ -166,6 +168,29 @@ def test_large_file_goes_up_in_parts_to_real_storage(page: Any, server: RealServ
     problem = page.locator(".task").first.locator(".task-error").all_inner_texts()
     assert status == "COMPLETED", f"task ended {status}: {problem}\n{server.log_tail()}"
     assert len(parts) >= 2 and completes == [200], (parts, completes)
+
+
+def test_insufficient_credits_shows_available_and_required(page: Any, server: RealServer, tmp_path: Path) -> None:
+    sign_up_and_log_in(page, server)
+    data = tmp_path / "people.csv"
+    data.write_text("id,first_name,surname\n1,Ann,Lee\n2,Bob,Ray\n3,Ann,Lee\n")
+    page.get_by_label("Master My Data").check()
+    total = int(page.locator(".cost-line .total").get_attribute("data-total"))
+    assert total > SIGNUP_CREDITS
+    expect(page.locator(".cost-line")).to_contain_text("Not enough credits")
+    page.locator('input[type=file][data-role="primary"]').set_input_files(str(data))
+    page.get_by_role("button", name="Upload and run Master My Data").click()
+    alert = page.locator(".new-task .notice-error")
+    expect(alert).to_be_visible()
+    assert alert.get_attribute("data-error-code") == "BILLING_INSUFFICIENT_CREDITS"
+    expect(alert).to_contain_text(f"Available: {SIGNUP_CREDITS}")
+    expect(alert).to_contain_text(f"Required: {total}")
+    # the task waits for credits with its files kept; running it again answers the same, clearly
+    task = page.locator(".task").first
+    expect(task).to_have_attribute("data-status", "FAILED")
+    task.get_by_role("button", name="Run again").click()
+    expect(page.locator("#tasks .notice-error")).to_contain_text(f"Available: {SIGNUP_CREDITS}")
+    expect(page.locator("#credits")).to_have_text(f"{SIGNUP_CREDITS} credits")
 
 
 def test_pdf_named_csv_shows_the_api_error(page: Any, server: RealServer, tmp_path: Path) -> None:

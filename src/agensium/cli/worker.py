@@ -62,7 +62,7 @@ def beat(
 @credits_app.command("grant")
 def credits_grant(
     email: str = typer.Argument(..., help="The user's e-mail address"),
-    amount: int = typer.Argument(..., help="Credits to add (negative to remove; never below zero)"),
+    amount: int = typer.Argument(..., help="Credits to add (negative to remove, never below zero; put -- before the arguments)"),
     reason: str = typer.Option("admin grant (CLI)", help="Shown in the user's ledger"),
     key: str | None = typer.Option(None, help="Idempotency key: the same key never grants twice"),
 ) -> None:

@@ -33,7 +33,7 @@ def is_email(expr: pl.Expr) -> pl.Expr:
     Surrounding spaces are tolerated by the pattern itself (no copy of the column is made).
     """
     t = expr.cast(pl.String)
-    return t.str.contains(_EMAIL_RE) & (t.str.find("@") <= 80) & (t.str.len_bytes() <= 300)
+    return t.str.contains(_EMAIL_RE) & (t.str.find("@") <= 64) & (t.str.len_bytes() <= 254)
 
 
 def is_url(expr: pl.Expr) -> pl.Expr:

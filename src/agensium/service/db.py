@@ -111,27 +111,41 @@ def alembic_config(url: str) -> Any:
 
 
 @contextmanager
-def _migration_lock(url: str, conn: Any) -> Iterator[None]:
-    """One migrator at a time, so API replicas starting together cannot race on the DDL."""
-    name = conn.dialect.name
-    if name == "postgresql":
-        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(727274501)")  # released at commit
+def _migration_lock(url: str) -> Iterator[None]:
+    """One migrator at a time, so API replicas starting together cannot race on the DDL.
+
+    Taken on its own connection and released only after the migration transaction committed, so
+    the next migrator sees the finished schema.
+    """
+    engine = get_engine(url)
+    name = engine.dialect.name
+    if name == "sqlite":
+        path = url.split("///", 1)[-1]
+        if not path or path == ":memory:":
+            yield
+            return
+        import fcntl
+
+        with Path(path + ".migrate.lock").open("w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            yield
+        return
+    lock_sql, unlock_sql = {
+        "postgresql": ("SELECT pg_advisory_lock(727274501)", "SELECT pg_advisory_unlock(727274501)"),
+        "mysql": ("SELECT GET_LOCK('agensium_migrations', 300)", "SELECT RELEASE_LOCK('agensium_migrations')"),
+        "mariadb": ("SELECT GET_LOCK('agensium_migrations', 300)", "SELECT RELEASE_LOCK('agensium_migrations')"),
+    }.get(name, (None, None))
+    if lock_sql is None:
         yield
-    elif name in ("mysql", "mariadb"):
-        conn.exec_driver_sql("SELECT GET_LOCK('agensium_migrations', 120)")
+        return
+    with engine.connect() as lock_conn:
+        lock_conn.exec_driver_sql(lock_sql)
+        lock_conn.commit()
         try:
             yield
         finally:
-            conn.exec_driver_sql("SELECT RELEASE_LOCK('agensium_migrations')")
-    elif name == "sqlite" and "///" in url and not url.endswith(":memory:"):
-        import fcntl
-
-        lock_path = Path(url.split("///", 1)[1] + ".migrate.lock")
-        with lock_path.open("w") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            yield
-    else:
-        yield
+            lock_conn.exec_driver_sql(unlock_sql)
+            lock_conn.commit()
 
 
 def upgrade_database(url: str | None = None, revision: str = "head") -> None:
@@ -140,6 +154,6 @@ def upgrade_database(url: str | None = None, revision: str = "head") -> None:
 
     url = url or default_url()
     cfg = alembic_config(url)
-    with get_engine(url).begin() as conn, _migration_lock(url, conn):
+    with _migration_lock(url), get_engine(url).begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)

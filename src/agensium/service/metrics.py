@@ -43,6 +43,7 @@ CREDITS_CAPTURED = Counter("agensium_credits_captured_total", "Credits captured 
                            ["tool_id", "agent_id"])
 
 _multiprocess_dir: Path | None = None
+_single_process_value = values.ValueClass
 
 
 def metrics_dir(settings: Any) -> Path:
@@ -66,6 +67,15 @@ def enable_multiprocess(directory: Path | str, *, wipe: bool = False) -> Path:
         values.ValueClass = values.MultiProcessValue()
     _multiprocess_dir = path
     return path
+
+
+def disable_multiprocess() -> None:
+    """Back to in-process values (when the embedded worker stops; keeps test processes clean)."""
+    global _multiprocess_dir
+    if _multiprocess_dir is not None:
+        values.ValueClass = _single_process_value
+        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        _multiprocess_dir = None
 
 
 def mark_process_dead(pid: int) -> None:
@@ -105,9 +115,10 @@ def metrics_response() -> tuple[bytes, str]:
     registry = CollectorRegistry()
     registry.register(_TaskTableCollector())
     body = generate_latest(registry)
-    if _multiprocess_dir is not None or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    directory = _multiprocess_dir or os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory and Path(directory).is_dir():
         mp = CollectorRegistry()
-        MultiProcessCollector(mp, path=str(_multiprocess_dir or os.environ["PROMETHEUS_MULTIPROC_DIR"]))
+        MultiProcessCollector(mp, path=str(directory))
         body += generate_latest(mp)
     else:
         body += generate_latest(REGISTRY)

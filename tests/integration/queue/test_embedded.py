@@ -19,7 +19,7 @@ from agensium.service.queue.embedded import start_embedded_worker
 
 @pytest.fixture
 def embedded(tmp_path, s3, monkeypatch: pytest.MonkeyPatch):
-    from conftest import HERE, build_stack
+    from qstack import HERE, build_stack
 
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]))
     stack, stop_api = build_stack(tmp_path, s3, redis=False, periodic_interval_seconds=1)
@@ -64,12 +64,19 @@ def test_embedded_worker_runs_tasks_restarts_and_runs_periodic_jobs(embedded) ->
                   .values(updated_at=datetime.now(UTC) - timedelta(minutes=20)))
     got = stack.wait(h, stale, lambda t: t["status"] == "EXPIRED", 20)
     assert got["status"] == "EXPIRED"
-    assert stack.storage.list(f"users/{user_id}/tasks/{stale}/") == []
+    deadline = time.monotonic() + 10  # the status is committed first, the objects deleted right after
+    while stack.storage.list(f"users/{user_id}/tasks/{stale}/"):
+        assert time.monotonic() < deadline, "the expired task's uploads were not deleted"
+        time.sleep(0.1)
 
     # metrics from the worker child reach the API's /metrics
     with stack.client() as c:
         text = c.get("/metrics").text
     assert 'agensium_tasks_finished_total{status="completed",tool_id="queue-test"} 2.0' in text
     assert "agensium_queue_depth 0.0" in text
+    assert 'agensium_agent_duration_seconds_count{agent_id="slow-b",status="success",tool_id="queue-test"} 2.0' in text
+    credits = sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+                  if line.startswith("agensium_credits_captured_total{") and 'tool_id="queue-test"' in line)
+    assert credits == 2 * sum(qtool.COSTS.values())
     handle.stop()
     assert handle.process is None

@@ -27,7 +27,7 @@ T0 = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
 
 @pytest.fixture
 def env(tmp_path, s3) -> Any:
-    from conftest import make_settings
+    from qstack import make_settings
 
     settings = make_settings(tmp_path, s3, tag=uuid.uuid4().hex[:10], redis=False)
     db.upgrade_database(settings.effective_database_url)

@@ -27,11 +27,11 @@ def _available(tool_id: str, agents: list[str] | None = None) -> None:
 
 
 def test_profile_my_data_end_to_end(stack) -> None:
-    from conftest import csv_rows
+    from qstack import csv_rows
 
     _available("profile-my-data")
     total = sum(a.cost for a in get_tool("profile-my-data").agents)
-    user_id, h = stack.user(total)
+    _, h = stack.user(total)
     task_id = stack.upload_task(h, tool_id="profile-my-data",
                                 files={"primary": csv_rows(3000), "baseline": csv_rows(2000)})
     assert stack.process(h, task_id).status_code == 202
@@ -57,7 +57,7 @@ def test_profile_my_data_end_to_end(stack) -> None:
 
 
 def test_agensium_worker_command_runs_a_task_and_stops_cleanly(stack, tmp_path: Path) -> None:
-    from conftest import csv_rows
+    from qstack import csv_rows
 
     from agensium.service.queue.celery_app import configure_celery
     from agensium.service.queue.embedded import settings_env
@@ -77,7 +77,7 @@ def test_agensium_worker_command_runs_a_task_and_stops_cleanly(stack, tmp_path: 
             assert proc.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
             time.sleep(0.2)
         configure_celery(settings)  # the API now sends to the CLI worker's queue
-        user_id, h = stack.user(100)
+        _, h = stack.user(100)
         task_id = stack.upload_task(h, tool_id="profile-my-data", agents=["unified-profiler"],
                                     files={"primary": csv_rows(500)})
         assert stack.process(h, task_id).status_code == 202

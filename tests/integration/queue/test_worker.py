@@ -83,7 +83,7 @@ def outputs_in_bucket(stack, user_id: str, task_id: str) -> list[str]:
 
 
 def test_cancel_mid_run_stops_the_worker_and_releases_everything(stack) -> None:
-    from conftest import finished_counts
+    from qstack import finished_counts
 
     user_id, h = stack.user(1000)
     task_id = stack.upload_task(h, parameters=slow(60))  # ~18 s if nobody stops it
@@ -140,7 +140,7 @@ def test_sigkill_of_a_pool_process_resumes_without_double_charge(stack) -> None:
     import signal
 
     user_id, h = stack.user(1000)
-    task_id = stack.upload_task(h, parameters=slow(15))
+    task_id = stack.upload_task(h, parameters=slow(8))
     assert stack.process(h, task_id).status_code == 202
     stack.wait(h, task_id, lambda t: t["status"] == "PROCESSING" and t["progress"] > 45, 30)
     for pid in stack.worker.children():  # the pool processes; the main process survives and redelivers
@@ -214,7 +214,7 @@ def test_ten_tasks_at_once_all_complete(stack) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     user_id, h = stack.user(10 * FULL)
-    tasks = [stack.upload_task(h, parameters=slow(3, 0.05)) for _ in range(10)]
+    tasks = [stack.upload_task(h, parameters=slow(1, 0.05)) for _ in range(10)]
     with ThreadPoolExecutor(10) as pool:
         assert [r.status_code for r in pool.map(lambda t: stack.process(h, t), tasks)] == [202] * 10
     finals = [stack.final(h, t, timeout=90) for t in tasks]
@@ -248,3 +248,172 @@ def test_failed_agent_is_not_charged_and_all_failed_is_a_failed_task(stack) -> N
     with stack.session() as s:
         names = {o["name"] for o in s.get(Task, task2).outputs}
     assert "manifest.json" in names and any(n.endswith(".json") and n != "manifest.json" for n in names)
+
+
+def test_claim_rules_for_redeliveries(stack) -> None:
+    """In-process: what a delivery does with a task some earlier attempt left PROCESSING."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from agensium.service.queue.job import MAX_ATTEMPTS, run_job
+
+    user_id, h = stack.user(1000)
+    now = datetime.now(UTC)
+    stale = now - timedelta(seconds=stack.settings.heartbeat_timeout_seconds + 5)
+
+    def left_processing(**values) -> str:
+        task_id = stack.upload_task(h)
+        with stack.session() as s:
+            billing.hold_for_task(s, s.get(Task, task_id))
+            row = {"status": "PROCESSING", "processing_started_at": now - timedelta(seconds=30), "attempts": 1}
+            s.execute(update(Task).where(Task.task_id == task_id).values(**(row | values)))
+        return task_id
+
+    def run(task_id: str) -> str:
+        return run_job(task_id, settings=stack.settings, storage=stack.storage)
+
+    fresh = left_processing(heartbeat_at=now)
+    assert run(fresh) == "busy"  # its worker may still be alive
+    exhausted = left_processing(heartbeat_at=stale, attempts=MAX_ATTEMPTS)
+    assert run(exhausted) == "skipped"
+    overdue = left_processing(heartbeat_at=stale,
+                              processing_started_at=now - timedelta(seconds=stack.settings.task_time_limit_seconds + 1))
+    assert run(overdue) == "skipped"
+    resumable = left_processing(heartbeat_at=stale)
+    with stack.session() as s:  # the dead attempt had already captured one agent
+        s.execute(update(Task).where(Task.task_id == resumable).values(credits_held=FULL))
+        assert billing.capture_agent(s, resumable, "slow-a") == qtool.COSTS["slow-a"]
+    assert run(resumable) == "completed"
+    with stack.session() as s:
+        assert s.get(Task, resumable).attempts == 2
+    caps = sorted(a for k, _, _, a in ledger(stack, resumable) if k == "CAPTURE")
+    assert caps == ["slow-a", "slow-b", "slow-c"]
+    for t in (fresh, exhausted, overdue):
+        assert stack.get(h, t)["status"] == "PROCESSING"  # left to its worker or to the watchdog
+    assert balance(stack, user_id) == 1000 - 4 * FULL
+
+
+def test_cancel_while_queued_then_the_job_does_nothing(stack) -> None:
+    user_id, h = stack.user(1000)
+    from redis import Redis
+
+    def depth() -> int:  # messages waiting in this session's Redis queue
+        return Redis.from_url(stack.settings.redis_url).llen(f"{stack.settings.queue_name}:{stack.settings.queue_name}")
+
+    stack.worker.kill_all()  # nobody consumes: the task stays QUEUED
+    task_id = stack.upload_task(h)
+    assert stack.process(h, task_id).status_code == 202
+    assert stack.get(h, task_id)["status"] == "QUEUED"
+    assert depth() == 1
+    with stack.client(h) as c:
+        wallet = c.get("/billing/wallet").json()
+        assert wallet["balance"] == 1000 - FULL and wallet["held"] == FULL
+        assert "agensium_queue_depth 1.0" in c.get("/metrics").text
+        assert c.post(f"/tasks/{task_id}/cancel").json()["status"] == "CANCELLED"
+    assert balance(stack, user_id) == 1000
+    stack.worker.ensure_running()  # the message is still in Redis: it is consumed and ignored
+    import time
+
+    from agensium.service.models import Task as T
+
+    deadline = time.monotonic() + 15
+    while depth():
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    time.sleep(1)
+    with stack.session() as s:
+        row = s.get(T, task_id)
+        assert row.status == "CANCELLED" and row.processing_started_at is None and row.attempts == 0
+    assert sorted(k for k, *_ in ledger(stack, task_id)) == ["HOLD", "RELEASE"]
+
+
+class _Storage:
+    """The real storage, with a hook before each upload (to fail, or to cancel the task meanwhile)."""
+
+    def __init__(self, real, before_upload) -> None:
+        self.real, self.before_upload, self.uploaded = real, before_upload, []
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+    def upload_file(self, path, key, content_type) -> None:
+        self.before_upload(key, len(self.uploaded))
+        self.real.upload_file(path, key, content_type)
+        self.uploaded.append(key)
+
+
+def _queued_without_message(stack, h, monkeypatch) -> str:
+    """A QUEUED task with its credit hold, whose message is not sent (the test runs the job itself)."""
+    from agensium.service.models import User
+    from agensium.service.queue import submit
+
+    monkeypatch.setattr(submit, "_enqueue", lambda session, task, job_id: None)
+    task_id = stack.upload_task(h)
+    with stack.session() as s:
+        task = s.get(Task, task_id)
+        submit.submit_verified_task(s, task, s.get(User, task.user_id))
+    return task_id
+
+
+def test_a_failed_upload_publishes_nothing(stack, monkeypatch) -> None:
+    from agensium.errors import AgensiumError, ErrorCode
+    from agensium.service.queue.job import run_job
+
+    user_id, h = stack.user(1000)
+    task_id = _queued_without_message(stack, h, monkeypatch)
+
+    def fail_third(key: str, n: int) -> None:
+        if n == 2:
+            raise AgensiumError(ErrorCode.STORAGE_ERROR, "disk full")
+
+    flaky = _Storage(stack.storage, fail_third)
+    assert run_job(task_id, settings=stack.settings, storage=flaky) == "failed"
+    assert len(flaky.uploaded) == 2
+    t = stack.get(h, task_id)
+    assert t["status"] == "FAILED" and t["error_code"] == "STORAGE_ERROR" and not t["downloads_available"]
+    assert outputs_in_bucket(stack, user_id, task_id) == []  # the two uploaded files were deleted again
+    assert balance(stack, user_id) == 1000
+
+
+def test_a_cancel_during_publishing_wins_and_leaves_no_output(stack, monkeypatch) -> None:
+    from sqlalchemy import update
+
+    from agensium.service.queue.job import run_job
+
+    user_id, h = stack.user(1000)
+    task_id = _queued_without_message(stack, h, monkeypatch)
+
+    def cancel_before_manifest(key: str, n: int) -> None:
+        if key.endswith("/manifest.json"):
+            with stack.session() as s:
+                s.execute(update(Task).where(Task.task_id == task_id)
+                          .values(status="CANCELLED", cancel_requested=True))
+
+    spy = _Storage(stack.storage, cancel_before_manifest)
+    assert run_job(task_id, settings=stack.settings, storage=spy) == "skipped"
+    assert len(spy.uploaded) >= 3
+    with stack.session() as s:
+        row = s.get(Task, task_id)
+        assert row.status == "CANCELLED" and row.outputs is None and row.credits_held == 0
+    assert outputs_in_bucket(stack, user_id, task_id) == []
+    assert sorted(k for k, *_ in ledger(stack, task_id)) == ["HOLD", "RELEASE"]
+    assert balance(stack, user_id) == 1000
+
+
+def test_watchdog_resends_a_lost_message(stack, monkeypatch) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from agensium.service.queue.periodic import watchdog
+
+    user_id, h = stack.user(1000)
+    task_id = _queued_without_message(stack, h, monkeypatch)  # QUEUED, but no message anywhere
+    with stack.session() as s:
+        assert watchdog(s, stack.storage, stack.settings)["requeued"] == 0  # not overdue yet
+    later = datetime.now(UTC) + timedelta(seconds=stack.settings.task_time_limit_seconds + 1)
+    with stack.session() as s:
+        assert watchdog(s, stack.storage, stack.settings, now=later)["requeued"] == 1
+    with stack.session() as s:
+        assert watchdog(s, stack.storage, stack.settings, now=later)["requeued"] == 0  # once per period
+    assert stack.final(h, task_id)["status"] == "COMPLETED"
+    assert balance(stack, user_id) == 1000 - FULL

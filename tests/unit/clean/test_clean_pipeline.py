@@ -116,6 +116,13 @@ def test_defaults_account_for_every_row_and_change_nothing_destructive(tmp_path:
         "no_duplicates": False,
     }
     assert results["cleanse-previewer"]["summary"]["total_rules_previewed"] == 6
+    # the audit of every data-changing agent is in its data and rendered as a report table
+    audit = results["type-fixer"]["data"]["audit"]
+    assert audit["changed_cells_by_column"]["amount"] == 9  # every amount was rewritten as a number
+    titles = [t["title"] for t in results["type-fixer"]["data"]["tables"]]
+    assert "Changed cells by column and rule" in titles
+    fs = results["field-standardization"]["data"]["audit"]["changed_cells_by_column"]
+    assert fs == {"name": 3, "city": 2}  # " Ann  Lee " and the two decomposed "Cafe"; "london ", " Rome"
 
 
 def test_destructive_options_still_lose_no_row(tmp_path: Path) -> None:

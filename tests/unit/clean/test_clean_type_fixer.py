@@ -66,12 +66,12 @@ def test_month_first_evidence_and_ambiguous_column_reported(h) -> None:
 
 
 def test_datetimes_and_booleans(h) -> None:
-    ctx = h.ctx(
-        {"ts": ["2024-01-02 03:04:05", "2024-01-02T10:00:00"], "b": ["yes", "N"], "digits": ["1", "0"]}
-    )
+    ts = ["2024-01-02 03:04:05", "2024-01-02T10:00:00", "2024-01-02T10:00:00Z", "2024-01-02T10:00:00+02:00"]
+    ctx = h.ctx({"ts": ts, "b": ["yes", "N", "y", "no"], "digits": ["1", "0", "1", "1"]})
     out = h.out(TypeFixer().run(TypeFixerParams(), ctx), ctx)
-    assert out["ts"].to_list() == [dt.datetime(2024, 1, 2, 3, 4, 5), dt.datetime(2024, 1, 2, 10)]
-    assert out["b"].to_list() == [True, False]
+    expected = [dt.datetime(2024, 1, 2, 3, 4, 5), dt.datetime(2024, 1, 2, 10), dt.datetime(2024, 1, 2, 10)]
+    assert out["ts"].to_list() == [*expected, dt.datetime(2024, 1, 2, 8)]  # offsets converted to UTC
+    assert out["b"].to_list() == [True, False, True, False]
     assert out.schema["digits"] == pl.Int64  # pure 0/1 stays a number, not a boolean
 
 
@@ -97,7 +97,8 @@ def test_failures_keep_their_text_in_a_companion_column_by_default(h) -> None:
     assert out["n"].to_list() == [*list(range(60)), None, None]
     assert out["n__original"].to_list() == [None] * 60 + ["abc", None]
     assert r.data["manifest"]["columns_added"] == ["n__original"]
-    assert r.data["manifest"]["nulls_introduced"] == {"n": 1}  # the N/A token
+    # the N/A token, and "abc" (null in the typed column, its text in n__original)
+    assert r.data["manifest"]["nulls_introduced"] == {"n": 2}
     ri = r.row_issues
     assert ri.select("row_index", "column", "value").rows() == [(60, "n", "abc")]
 
@@ -119,6 +120,11 @@ def test_column_below_threshold_stays_text_and_is_reported(h) -> None:
     note = r.data["kept_as_text"]["mixed"]
     assert note["best_type"] == "integer" and note["parse_ratio"] == pytest.approx(0.6)
     assert r.score == 0.0
+    # the values that kept it text are reported row by row
+    assert r.row_issues.select("row_index", "issue_type", "value").rows() == [
+        (3, "type_mismatch", "x"),
+        (4, "type_mismatch", "y"),
+    ]
 
 
 def test_forced_type_and_null_on_failure(h) -> None:

@@ -79,3 +79,9 @@ def test_exact_mode_and_no_fields(make_ctx):
     assert out.summary["golden_records_created"] == 3
     nothing = resolve_entities(pl.DataFrame({"x": [1.5, 2.5]}).lazy())  # no usable field: every row alone
     assert nothing.clusters["cluster_size"].to_list() == [1, 1]
+
+
+def test_tiny_table_of_identical_records_merges():
+    df = pl.DataFrame({"first_name": ["Ann"] * 3, "last_name": ["Lee"] * 3, "dob": ["2001-01-01"] * 3})
+    res = resolve_entities(df.lazy())
+    assert res.clusters["cluster_id"].to_list() == [0, 0, 0]

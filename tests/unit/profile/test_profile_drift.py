@@ -225,3 +225,18 @@ def test_chunked_merge_matches_scipy_with_ties(chunk):
     m = ds.merge_stats(a, b, chunk=chunk)
     assert m.ks_statistic == pytest.approx(sps.ks_2samp(a, b).statistic, rel=1e-12)
     assert m.wasserstein == pytest.approx(sps.wasserstein_distance(a, b), rel=1e-12)
+
+
+def test_nearly_unique_text_is_not_read_from_the_baseline(tmp_path):
+    from agensium.engine.profile.unified_profiler import ProfilerParams, UnifiedProfiler
+
+    n = 12_000
+    base = pl.DataFrame({"email": [f"b{i}@x.org" for i in range(n)], "v": np.arange(n, dtype=float)})
+    cur = pl.DataFrame({"email": [f"c{i}@x.org" if i % 10 else None for i in range(n)], "v": np.arange(n, dtype=float)})
+    ctx = make_ctx(tmp_path, cur, base)
+    UnifiedProfiler().run(ProfilerParams(), ctx)
+    res = DriftDetector().run(DriftParams(max_categories=100), ctx)
+    f = _field(res, "email")
+    assert "not a categorical column" in f["skipped_reason"]
+    assert f["missing"]["current_pct"] == pytest.approx(10.0) and f["missing"]["baseline_pct"] == 0.0
+    assert not _field(res, "v")["drift_detected"]

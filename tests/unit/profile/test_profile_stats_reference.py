@@ -164,3 +164,11 @@ def test_sorted_mad_and_integer_counts_match_numpy(n):
         for x in (-1e30, -1.5, 0.0, 0.5, 2.0, 2.5, 1e30):
             assert int(count_below(a, x)) == int((a < x).sum())
             assert count_above(a, x) == int((a > x).sum())
+
+
+def test_blank_and_untrimmed_text(tmp_path):
+    df = pl.DataFrame({"t": ["a", "", "   ", "\t", " b", "c ", None, "d"]})
+    data = UnifiedProfiler().run(ProfilerParams(), make_ctx(tmp_path, df)).data
+    c = column(data, "t")
+    assert c["blank_count"] == 3 and c["null_count"] == 1 and c["missing_count"] == 4
+    assert c["text"]["untrimmed_count"] == 4  # "   ", "\t", " b", "c "

@@ -51,11 +51,27 @@ def measure(lf: pl.LazyFrame, changes: list[Change], sample: int = SAMPLE_PER_RU
         return pl.col(f"__agensium_b{i}"), pl.col(f"__agensium_a{i}")
 
     # counts: one streaming pass; samples: the first rows of each changed rule (each query stops early)
-    counts = (
-        staged.select([pair(i)[0].ne_missing(pair(i)[1]).sum().alias(f"n{i}") for i in range(len(changes))])
+    # per column, cells whose value differs between before the first rule and after the last one
+    # (a cell two rules touched counts once there)
+    first: dict[str, int] = {}
+    last: dict[str, int] = {}
+    for i, ch in enumerate(changes):
+        first.setdefault(ch.column, i)
+        last[ch.column] = i
+    columns = list(first)
+    row = (
+        staged.select(
+            [pair(i)[0].ne_missing(pair(i)[1]).sum().alias(f"n{i}") for i in range(len(changes))]
+            + [
+                pair(first[c])[0].ne_missing(pair(last[c])[1]).sum().alias(f"c{j}")
+                for j, c in enumerate(columns)
+            ]
+        )
         .collect(engine="streaming")
         .row(0)
     )
+    counts = row[: len(changes)]
+    totals = {c: int(row[len(changes) + j] or 0) for j, c in enumerate(columns)}
     changed = [i for i, n in enumerate(counts) if n]
     if len(changed) <= PER_RULE_QUERIES:
         frames = pl.collect_all(
@@ -90,20 +106,28 @@ def measure(lf: pl.LazyFrame, changes: list[Change], sample: int = SAMPLE_PER_RU
     for i, ch in enumerate(changes):
         rows = samples[i].to_dicts() if i in samples else []
         out.append(
-            {"column": ch.column, "rule": ch.rule, "changed_cells": int(counts[i] or 0), "samples": rows}
+            {
+                "column": ch.column,
+                "rule": ch.rule,
+                "changed_cells": int(counts[i] or 0),
+                "column_changed_cells": totals[ch.column],
+                "samples": rows,
+            }
         )
     return out
 
 
 def summarise(entries: list[dict[str, Any]], agent_id: str) -> dict[str, Any]:
-    """`data["audit"]` of an agent: only the rules that changed something, plus totals per column."""
+    """`data["audit"]` of an agent: only the rules that changed something, plus totals per column.
+
+    Per rule, a cell counts when that rule changed it; per column and in total, a cell counts once
+    however many rules touched it.
+    """
     changed = [e for e in entries if e["changed_cells"]]
-    by_column: dict[str, int] = {}
-    for e in changed:
-        by_column[e["column"]] = by_column.get(e["column"], 0) + e["changed_cells"]
+    by_column = {e["column"]: e["column_changed_cells"] for e in changed if e["column_changed_cells"]}
     return {
         "agent_id": agent_id,
-        "total_changed_cells": sum(e["changed_cells"] for e in changed),
+        "total_changed_cells": sum(by_column.values()),
         "changed_cells_by_column": by_column,
         "changes": changed,
     }

@@ -17,6 +17,7 @@ from pydantic import Field
 from agensium.engine.agent import ROW_ID, Agent, AgentParams, AgentResult, Alert, RunContext
 from agensium.engine.clean import ledger
 from agensium.engine.clean.common import card, duplicate_candidates, null_counts, user_columns
+from agensium.engine.clean.duplicate_resolver import EXACT_DUPLICATES_KEY
 
 KIND_CHECK = {
     "integer": lambda t: t.is_integer(),
@@ -191,15 +192,20 @@ class CleanseWriteback(Agent):
                 }
             )
         if params.verify_no_duplicates and fcols:
-            cand_ids = duplicate_candidates(final, [pl.col(c) for c in fcols])
-            cand = final.join(cand_ids, on=ROW_ID, how="semi").select(fcols).collect(engine="streaming")
-            dups = cand.select((~pl.struct(fcols).is_first_distinct()).sum()).item() if cand.height else 0
+            known = ctx.state.get(EXACT_DUPLICATES_KEY) or {}
+            if known.get("path") == str(ctx.data.path):  # duplicate-resolver counted this very file
+                dups, source = known["exact_duplicate_rows"], "duplicate-resolver (same data file)"
+            else:
+                cand_ids = duplicate_candidates(final, [pl.col(c) for c in fcols])
+                cand = final.join(cand_ids, on=ROW_ID, how="semi").select(fcols).collect(engine="streaming")
+                dups = cand.select((~pl.struct(fcols).is_first_distinct()).sum()).item() if cand.height else 0
+                source = "counted on the final data"
             checks.append(
                 {
                     "check": "no_duplicates",
                     "passed": dups == 0,
                     "informative": True,
-                    "detail": {"exact_duplicate_rows": int(dups)},
+                    "detail": {"exact_duplicate_rows": int(dups), "source": source},
                 }
             )
 

@@ -33,6 +33,7 @@ from agensium.engine.clean.common import (
     user_columns,
 )
 
+EXACT_DUPLICATES_KEY = "clean.exact_duplicates"
 # internal column names (never clash with the user's)
 KEY, KEPT, DUP, GROUP, MERGED = (
     "__agensium_k",
@@ -123,6 +124,12 @@ class DuplicateResolver(Agent):
         exact_n = n
         if len(frames) > 1:
             exact_n = frames[1].select((~pl.struct(cols).is_first_distinct()).sum()).item()
+        # exact whole-row duplicates of this file, for cleanse-writeback (same file -> same answer)
+        if len(frames) > 1 or params.null_keys == "match":
+            ctx.state[EXACT_DUPLICATES_KEY] = {
+                "path": str(ctx.data.path),
+                "exact_duplicate_rows": int(exact_n),
+            }
         conflicting = 0
         if others and n:
             conflicting = (

@@ -81,6 +81,8 @@ class DateFormat:
     fmt: str
     order: Literal["iso", "dmy", "mdy", "named"]
     has_time: bool = False
+    offset: bool = False
+    """The text carries a UTC offset (+01:00): parsed aware, kept as naive UTC."""
 
 
 DATE_FORMATS: tuple[DateFormat, ...] = (
@@ -90,6 +92,11 @@ DATE_FORMATS: tuple[DateFormat, ...] = (
     DateFormat("%Y-%m-%dT%H:%M:%S%.f", "iso", True),
     DateFormat("%Y-%m-%d %H:%M:%S%.f", "iso", True),
     DateFormat("%Y-%m-%d %H:%M", "iso", True),
+    DateFormat("%Y-%m-%dT%H:%M:%SZ", "iso", True),
+    DateFormat("%Y-%m-%dT%H:%M:%S%.fZ", "iso", True),
+    DateFormat("%Y-%m-%dT%H:%M:%S%z", "iso", True, offset=True),
+    DateFormat("%Y-%m-%dT%H:%M:%S%.f%z", "iso", True, offset=True),
+    DateFormat("%Y-%m-%d %H:%M:%S%z", "iso", True, offset=True),
     DateFormat("%Y/%m/%d", "iso"),
     DateFormat("%Y.%m.%d", "iso"),
     DateFormat("%Y%m%d", "iso"),
@@ -115,6 +122,8 @@ DATE_FORMATS: tuple[DateFormat, ...] = (
 
 
 def parse_date(s: pl.Expr, f: DateFormat) -> pl.Expr:
+    if f.offset:
+        return s.str.strptime(pl.Datetime("us", "UTC"), f.fmt, strict=False).dt.replace_time_zone(None)
     return s.str.strptime(pl.Datetime("us"), f.fmt, strict=False)
 
 
@@ -135,8 +144,11 @@ class DatePlan:
 
     def expr(self, s: pl.Expr) -> pl.Expr:
         t = s.str.strip_chars()
-        v = pl.coalesce([parse_date(t, f) for f in self.formats])
-        return v if self.has_time else v.cast(pl.Date)
+        if not self.has_time:  # parse straight to Date (cheaper than Datetime then cast)
+            parts = [t.str.strptime(pl.Date, f.fmt, strict=False) for f in self.formats]
+        else:
+            parts = [parse_date(t, f) for f in self.formats]
+        return parts[0] if len(parts) == 1 else pl.coalesce(parts)
 
     def describe(self) -> dict[str, Any]:
         return {

@@ -204,17 +204,32 @@ class QuarantineAgent(Agent):
 
         total = ctx.data.row_count
         hits = pl.DataFrame(schema={ROW_ID: pl.Int64, "k": pl.Int32})
-        if rules:
+        parts = []
+        combined = list(range(len(rules)))
+        if rules and rules[0][0] == "empty_row":
+            # Empty rows on their own query: the cheap "non-text cells are null" filter goes first, so
+            # Parquet statistics usually skip every row group and the text checks never run.
+            combined = combined[1:]
+            typed = [c for c in cols if schema[c] != pl.String]
+            texts = [c for c in cols if schema[c] == pl.String]
+            q = lf
+            if typed:
+                q = q.filter(pl.all_horizontal([pl.col(c).is_null() for c in typed]))
+            if texts:
+                q = q.filter(pl.all_horizontal([_blank(c, schema[c]) for c in texts]))
+            parts.append(q.select(ROW_ID, pl.lit(0, dtype=pl.Int32).alias("k")))
+        if combined:
             flags = lf.select(
-                pl.col(ROW_ID), *[r[3].fill_null(False).alias(f"r{i}") for i, r in enumerate(rules)]
+                pl.col(ROW_ID), *[rules[i][3].fill_null(False).alias(f"r{i}") for i in combined]
             )
-            hits = (
-                flags.filter(pl.any_horizontal([pl.col(f"r{i}") for i in range(len(rules))]))
+            parts.append(
+                flags.filter(pl.any_horizontal([pl.col(f"r{i}") for i in combined]))
                 .unpivot(index=ROW_ID, variable_name="k", value_name="hit")
                 .filter(pl.col("hit"))
                 .select(ROW_ID, pl.col("k").str.slice(1).cast(pl.Int32))
-                .collect(engine="streaming")
             )
+        if parts:
+            hits = pl.concat(pl.collect_all(parts, engine="streaming")).sort([ROW_ID, "k"])
         ctx.progress(0.6)
         ctx.check_cancelled()
         counts = {i: 0 for i in range(len(rules))}

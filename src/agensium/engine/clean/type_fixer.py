@@ -211,9 +211,11 @@ class TypeFixer(Agent):
                         "kept_as": "text",
                         "best_type": best[0],
                         "parse_ratio": round(best[1][0] / non_missing, 4),
+                        "values": non_missing,
                         "reason": f"only {pct(best[1][0], non_missing):.2f}% parse as {best[0]}, "
                         f"below min_parse_ratio {p.min_parse_ratio}",
                     }
+                    self._near_misses[c] = (best[0], best[1][1])
                 return None
             pick = best[0]
         ok, expr, detail = candidates[pick]
@@ -221,6 +223,9 @@ class TypeFixer(Agent):
 
     def run(self, params: TypeFixerParams, ctx: RunContext) -> AgentResult:
         result = AgentResult(agent_id=self.id)
+        # columns kept as text although most values parse: (best type, its expression), so the
+        # values that do not parse can be reported row by row
+        self._near_misses: dict[str, tuple[str, pl.Expr]] = {}
         lf = ctx.data.lazy()
         schema = lf.collect_schema()
         for name, cols in (
@@ -290,7 +295,7 @@ class TypeFixer(Agent):
                     name = plan.column + COMPANION
                     exprs.append(pl.when(failed).then(orig).alias(name))
                     added.append(name)
-                elif params.on_failure == "null":
+                if params.on_failure != "quarantine":  # null in the typed column (text kept in the companion)
                     nulls_introduced[plan.column] = nulls_introduced.get(plan.column, 0) + plan.failures
         for c in downcasts:
             e = pl.col(c).cast(pl.Int64)
@@ -312,6 +317,18 @@ class TypeFixer(Agent):
                     for p, f in failures_expr
                 ]
             ).collect(engine="streaming")
+        misses = [
+            lf.filter(
+                pl.col(c).is_not_null() & ~is_null_token(pl.col(c).cast(pl.String)) & expr.is_null()
+            ).select(
+                pl.col(ROW_ID),
+                pl.lit(c).alias("column"),
+                pl.col(c).cast(pl.String).alias("value"),
+                pl.lit(kind).alias("kind"),
+            )
+            for c, (kind, expr) in self._near_misses.items()
+        ]
+        near = pl.concat(misses).collect(engine="streaming") if misses else None
         out = lf.with_columns(exprs) if exprs else None
         n_quarantined = 0
         if out is not None and params.on_failure == "quarantine" and fail_rows.height:
@@ -342,6 +359,16 @@ class TypeFixer(Agent):
             message=pl.format("value does not parse as the column's new type; {}", pl.lit(action)),
             value=pl.col("value"),
         ).collect(engine="streaming")
+        if near is not None and near.height:
+            kept = row_issues(
+                near,
+                column=pl.col("column"),
+                issue_type="type_mismatch",
+                severity="low",
+                message=pl.format("column kept as text: this value is not a valid {}", "kind"),
+                value=pl.col("value"),
+            ).collect(engine="streaming")
+            result.row_issues = pl.concat([result.row_issues, kept]).sort("row_index", maintain_order=True)
 
         self._report(
             result,
@@ -457,8 +484,9 @@ class TypeFixer(Agent):
             converted[c] = {"to": "integer", "from": "float", "failed": 0}
         detected = len(plans) + len(downcasts) + sum(1 for n in notes.values() if "best_type" in n)
         typed = sum(pl_.parsed for pl_ in plans)
+        # share of the values in type-problem columns that now have their proper type
         considered = sum(pl_.non_missing for pl_ in plans) + sum(
-            1 for n in notes.values() if "best_type" in n
+            n["values"] for n in notes.values() if "best_type" in n
         )
         score = None if detected == 0 else round(pct(typed, considered), 2) if considered else 100.0
         failures = sum(pl_.failures for pl_ in plans)

@@ -1,6 +1,7 @@
 """golden-record-builder: one trusted record per entity, with the provenance of every value.
 
-Outputs: `golden_records.csv` (every golden record, its trust score, source count and source rows),
+Outputs: `golden_records.csv` (every golden record, its trust score, one trust per field
+`__trust__<column>`, source count and source rows),
 `cluster_membership.csv` (every input row → cluster id, match score), `match_pairs.csv` (scored pair
 evidence for review) and `golden_provenance.csv` (cluster and field → winning value, source row, rule,
 confidence). Reuses the run's entity resolution when survivorship-resolver already matched.
@@ -119,7 +120,11 @@ class GoldenRecordBuilder(Agent):
     @staticmethod
     def _write(ctx: RunContext, golden: pl.DataFrame, s) -> list[OutputFile]:
         gpath = ctx.output_path("golden_records.csv")
-        golden.rename({"__row_id__": "golden_row_index"}).write_csv(gpath)
+        conf = [c for c in s.golden.columns if c.startswith("__conf__")]
+        per_field = s.golden.select(pl.col("__cluster_id__").cast(pl.Int64),
+                                    *[pl.col(c).round(4).alias("__trust__" + c.removeprefix("__conf__")) for c in conf])
+        (golden.rename({"__row_id__": "golden_row_index"})
+         .join(per_field, on="__cluster_id__", how="left", maintain_order="left").write_csv(gpath))
         ppath = ctx.output_path("golden_provenance.csv")
         s.provenance.rename({"source_row": "source_row_index"}).write_csv(ppath)
         return [OutputFile(name=gpath.name, path=gpath, kind="golden", mime_type="text/csv", rows=golden.height),

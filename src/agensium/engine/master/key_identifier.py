@@ -107,7 +107,9 @@ def _pattern_score(c: str, st: dict, sample: pl.DataFrame) -> tuple[float, str |
 def _composite_search(lf: pl.LazyFrame, n: int, cols: list[str], stats: dict[str, dict],
                       p: KeyIdentifierParams, ctx: RunContext) -> tuple[list[dict], int]:
     sample_n = min(n, p.composite_sample_rows)
-    sample = lf.select(cols).head(sample_n).collect()
+    # screen on 64-bit hashes (one per column, distinct seeds, combined by xor): counting distinct u64
+    # is far cheaper than distinct structs of text; a hash collision can only lower a candidate's score
+    sample = lf.select([pl.col(c).hash(seed=i + 1).alias(c) for i, c in enumerate(cols)]).head(sample_n).collect()
     need = n * p.pk_uniqueness_threshold / 100.0
     level = [(c,) for c in sorted(cols, key=lambda c: -stats[c]["distinct"])]
     found: list[dict] = []
@@ -131,10 +133,11 @@ def _composite_search(lf: pl.LazyFrame, n: int, cols: list[str], stats: dict[str
             break
         ordered = sorted(cands)
         tried += len(ordered)
-        uniq = sample.select([pl.struct(list(cmb)).n_unique().alias(str(i)) for i, cmb in enumerate(ordered)]).row(0)
+        uniq = sample.select([pl.reduce(lambda a, b: a ^ b, [pl.col(c) for c in cmb]).n_unique().alias(str(i))
+                              for i, cmb in enumerate(ordered)]).row(0)
         scored = [(cmb, 100.0 * u / sample_n) for cmb, u in zip(ordered, uniq, strict=True)]
         passing = [(cmb, u) for cmb, u in scored if u >= p.pk_uniqueness_threshold]
-        if passing and sample_n < n:
+        if passing:  # verify exactly on the full data
             full = lf.select([pl.struct(list(cmb)).n_unique().alias(str(i)) for i, (cmb, _) in enumerate(passing)])
             fu = full.collect().row(0)
             passing = [(cmb, 100.0 * u / n) for (cmb, _), u in zip(passing, fu, strict=True)]

@@ -14,6 +14,7 @@ from agensium.engine.master.entity_runs import auto_column, er_config, members_d
 from agensium.engine.master.er import ERResult
 from agensium.engine.master.semantic_types import ID_KINDS, detect_all
 from agensium.engine.master.survivorship import RULE_ALIASES, SurvivorshipConfig, canonical_rule, resolve
+from agensium.errors import AgensiumError, ErrorCode
 
 
 class MatchParams(AgentParams):
@@ -35,7 +36,6 @@ class MatchParams(AgentParams):
     timestamp_column: str | None = Field(None, description="Column with each record's last update (parsed)")
     field_validation_rules: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="{column: {pattern, min_length, allowed_values}} for 'validated'")
-
 
     @field_validator("survivorship_rules")
     @classmethod
@@ -73,10 +73,15 @@ def build_survivors(ctx: RunContext, agent_id: str, p: MatchParams, default_rule
     ts = auto_column(ctx, p.timestamp_column, kinds, ("updated_at", "created_at"), cols, agent_id,
                      "timestamp_column")
     src = auto_column(ctx, p.source_column, kinds, ("source",), cols, agent_id, "source_column")
+    if p.source_priority and src is None:
+        raise AgensiumError(ErrorCode.INVALID_PARAMETERS,
+                            f"{agent_id}: source_priority is set but no source column was found; set source_column",
+                            {"agent_id": agent_id, "available_columns": cols})
     id_like = [c for c in cols if kinds.get(c) in ID_KINDS]
     uniq = members.lazy().select([(pl.col(c).n_unique() == pl.len()).alias(c) for c in id_like]).collect() \
         if id_like else pl.DataFrame()
-    identifiers = tuple(c for c in id_like if uniq[c][0])
+    meta = [c for c in cols if kinds.get(c) in ("source", "created_at", "updated_at")]
+    identifiers = tuple(c for c in id_like if uniq[c][0]) + tuple(meta)
     cfg = SurvivorshipConfig(columns=cols, rules=rules_for(ctx, agent_id, p.survivorship_rules, cols),
                              default_rule=canonical_rule(default_rule, f"{agent_id}.default rule"), kinds=kinds,
                              source_column=src, source_priority=p.source_priority or None, timestamp_column=ts,

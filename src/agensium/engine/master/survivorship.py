@@ -3,7 +3,9 @@
 Each field is resolved by one vectorised pass: sort the cluster members by the rule's order key
 (parsed timestamp, source rank, validity, frequency, completeness, …) and take the first value per
 cluster in a group_by. Timestamps are parsed to real datetimes (never compared as strings).
-Singleton clusters are copied through with confidence 1.
+Singleton clusters are copied through with confidence 1. A field's confidence is the share of members
+agreeing with the winner, plus half the rule's own reliability on the remaining share: unanimous
+values score 1, a clear majority passes review, ties and scattered values do not.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from typing import Any
 import polars as pl
 
 from agensium.engine.agent import ROW_ID
-from agensium.engine.master.semantic_types import DATE_FORMATS, DATETIME_FORMATS, EMAIL_RE, POSTCODE_RE
+from agensium.engine.master.semantic_types import DATE_FORMATS, DATETIME_FORMATS, POSTCODE_RE
+from agensium.engine.semantics import is_email, phone_candidate, plausible_birth_date
 from agensium.errors import AgensiumError, ErrorCode
 
 RULE_ALIASES = {
@@ -49,7 +52,8 @@ class SurvivorshipConfig:
     timestamp_column: str | None = None
     validation_rules: dict[str, dict[str, Any]] | None = None
     identifier_columns: tuple[str, ...] = ()
-    """Per-record ids (unique per row): kept from the cluster's first record, never a conflict."""
+    """Per-record ids and record metadata (source, timestamps): taken from the cluster's first (or, for
+    the timestamp, most recent) record; never a conflict and not part of the trust score."""
 
 
 def parse_timestamp(col: str, dtype: pl.DataType) -> pl.Expr:
@@ -74,12 +78,12 @@ def validity(col: str, kind: str | None, dtype: pl.DataType, rule: dict[str, Any
     if dtype == pl.String:
         t = c.str.strip_chars()
         if kind == "email":
-            ok = ok & t.str.contains(EMAIL_RE)
+            ok = ok & is_email(c)
         elif kind == "phone":
-            d = t.str.replace_all(r"\D", "").str.len_chars()
-            ok = ok & (d >= 7) & (d <= 15) & t.str.contains(r"^\+?[\d\s().-]+$")
+            ok = ok & phone_candidate(c)
         elif kind in ("dob", "date", "created_at", "updated_at"):
-            ok = ok & pl.coalesce([t.str.to_date(f, strict=False) for f in DATE_FORMATS]).is_not_null()
+            d = pl.coalesce([t.str.to_date(f, strict=False) for f in DATE_FORMATS])
+            ok = ok & (plausible_birth_date(d) if kind == "dob" else d.is_not_null())
         elif kind == "postcode":
             ok = ok & t.str.contains(POSTCODE_RE)
         if rule:
@@ -87,6 +91,8 @@ def validity(col: str, kind: str | None, dtype: pl.DataType, rule: dict[str, Any
                 ok = ok & t.str.contains(f"^(?:{rule['pattern']})$")
             if rule.get("min_length"):
                 ok = ok & (t.str.len_chars() >= int(rule["min_length"]))
+    elif kind == "dob" and dtype in (pl.Date, pl.Datetime("us"), pl.Datetime("ns"), pl.Datetime("ms")):
+        ok = ok & plausible_birth_date(c.cast(pl.Date))
     if rule and rule.get("allowed_values") is not None:
         ok = ok & c.cast(pl.String).is_in([str(v) for v in rule["allowed_values"]])
     return ok.cast(pl.Int8)
@@ -142,7 +148,8 @@ def resolve(members: pl.DataFrame, clusters: pl.DataFrame, cfg: SurvivorshipConf
     prov_parts = []
     for col in cfg.columns:
         ident = col in cfg.identifier_columns and col not in cfg.rules
-        rule = "first" if ident else cfg.rules.get(col, cfg.default_rule)
+        rule = ("most_recent" if col == cfg.timestamp_column else "first") if ident \
+            else cfg.rules.get(col, cfg.default_rule)
         dtype = schema[col]
         cand = multi.filter(pl.col(col).is_not_null()).with_columns(
             pl.len().over(CID, col).alias("__freq"),
@@ -170,7 +177,7 @@ def resolve(members: pl.DataFrame, clusters: pl.DataFrame, cfg: SurvivorshipConf
         elif rule == "source_priority":
             base_expr = pl.when(pl.col("__wrank") < 10**9).then(base).otherwise(0.6)
         conf = pl.when((pl.col("distinct_values") == 1) | pl.lit(ident)).then(1.0).otherwise(
-            0.5 * base_expr + 0.5 * pl.col("support") / pl.col("values"))
+            pl.col("support") / pl.col("values") + (1 - pl.col("support") / pl.col("values")) * base_expr / 2)
         agg = agg.with_columns(conf.alias("confidence"))
         if not ident:
             golden_parts.append(agg.select(CID, col, pl.col("confidence").alias(f"__conf__{col}")))

@@ -10,10 +10,12 @@ from the effect size (PSI).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import polars as pl
+import pyarrow.parquet as pq
 from pydantic import Field, field_validator
 
 from agensium.engine import semantics as sem
@@ -36,7 +38,7 @@ from agensium.engine.profile import drift_stats as ds
 from agensium.engine.profile.presentation import bar_chart, fmt, rnd, table
 from agensium.engine.profile.semantic import SemanticType, value_type
 from agensium.engine.profile.shared import STATE_KEY, DatasetProfile, sample_rows
-from agensium.engine.profile.stats import _batches, column_kind, linear_quantile
+from agensium.engine.profile.stats import column_batches, column_kind, linear_quantile
 
 Test = Literal["auto", "ks", "chi2", "psi", "wasserstein", "jensen_shannon"]
 
@@ -146,6 +148,23 @@ def _text_types(dataset: Dataset, cols: list[str], n: int = 2000) -> dict[str, S
     return {c: value_type(sample[c]) for c in cols}
 
 
+def _metadata_nulls(path: Path, cols: list[str]) -> dict[str, int]:
+    """Null counts from Parquet row-group statistics (no data read); counted from data if absent."""
+    meta = pq.ParquetFile(path).metadata
+    index = {meta.schema.column(j).path: j for j in range(meta.num_columns)}
+    out: dict[str, int] = {}
+    for c in cols:
+        total, ok = 0, c in index
+        for rg in range(meta.num_row_groups) if ok else ():
+            st = meta.row_group(rg).column(index[c]).statistics
+            if st is None or not st.has_null_count:
+                ok = False
+                break
+            total += st.null_count
+        out[c] = total if ok else int(pl.scan_parquet(path).select(pl.col(c).null_count()).collect().item())
+    return out
+
+
 def _side_stats(a: np.ndarray) -> dict[str, Any]:
     if len(a) == 0:
         return {"count": 0}
@@ -199,7 +218,25 @@ class DriftDetector(Agent):
                 plan[c] = "skip"
         self._too_many: dict[str, tuple[int, int]] = {}
         fields_by: dict[str, dict[str, Any]] = {}
-        batches = _batches(base.path, common, 256 * 1024 * 1024) if common else []
+        # text the profile already knows to be far too varied to be categorical: its baseline values are
+        # not read at all; the missing share then compares nulls from the Parquet metadata of both sides
+        far = {c for c in common if plan[c] == "categorical" and prof and c in prof.stats
+               and (prof.stats[c].distinct or 0) > 10 * params.max_categories}
+        if far:
+            base_nulls = _metadata_nulls(base.path, sorted(far))
+            for c in far:
+                st = prof.stats[c]
+                f = {"field_name": c, "comparison": "categorical", "baseline_type": str(base_schema[c]),
+                     "current_type": str(cur_schema[c]), "drift_detected": False, "severity": None,
+                     "distinct": {"current": st.distinct, "baseline": None},
+                     "skipped_reason": f"more than {params.max_categories} distinct values: not a categorical column"}
+                cur_pct = 100 * st.null_count / st.rows if st.rows else 0.0
+                base_pct = 100 * base_nulls[c] / base.row_count if base.row_count else 0.0
+                f["missing"] = {"baseline_pct": rnd(base_pct, 4), "current_pct": rnd(cur_pct, 4),
+                                "change_pp": rnd(cur_pct - base_pct, 4), "basis": "nulls (file metadata)"}
+                fields_by[c] = f
+        rest = [c for c in common if c not in far]
+        batches = column_batches(base.path, rest, 256 * 1024 * 1024) if rest else []
         for i, batch in enumerate(batches):
             ctx.check_cancelled()
             dfb = base.lazy().select(batch).collect()

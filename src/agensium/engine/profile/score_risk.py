@@ -65,8 +65,8 @@ class RiskScorer(Agent):
         prof: Any = ctx.state.get(STATE_KEY)
         prof = prof if isinstance(prof, DatasetProfile) and prof.path == data.path else None
         schema = data.schema
-        cols = [c for c in data.columns if column_kind(schema[c]) in ("string", "numeric")
-                and (column_kind(schema[c]) == "string" or schema[c].is_integer())]
+        # text, and 64-bit integers (the only numbers wide enough to hold a card number)
+        cols = [c for c in data.columns if column_kind(schema[c]) == "string" or schema[c] in (pl.Int64, pl.UInt64)]
         sample = prof.sample if prof is not None and prof.sample_size >= params.pii_sample_size \
             else sample_rows(data.path, max(params.pii_sample_size, 1000), params.seed)
         ctx.progress(0.2, None)
@@ -78,7 +78,7 @@ class RiskScorer(Agent):
                 break
             vals = sample[c].drop_nulls()
             if schema[c].is_integer():  # only card numbers are plausibly stored as integers
-                vals = vals.filter(vals.abs() >= 10**12)
+                vals = vals.filter(vals.cast(pl.Float64).abs() >= 1e12)
                 if vals.len() < 0.5 * max(1, sample[c].drop_nulls().len()):
                     continue
             if vals.len() > params.pii_sample_size:
@@ -90,11 +90,17 @@ class RiskScorer(Agent):
             if f is not None:
                 findings[c] = f
         ctx.progress(0.6, None)
-        exact = {}
-        if findings:
+        # exact counts over the whole column; the profiler already counted columns whose semantic type is
+        # the same validator (e-mail, card, IBAN, IPv4)
+        same = {"email", "credit_card", "iban", "ipv4"}
+        exact: dict[str, Any] = {c: prof.conforming[c] for c, f in findings.items()
+                                 if prof is not None and f.pii_type in same and c in prof.conforming
+                                 and prof.semantics[c].type == f.pii_type}
+        todo = {c: f for c, f in findings.items() if c not in exact}
+        if todo:
             exprs = [vector_check(f.pii_type, f.name_hint, f.date_format)(pl.col(c)).sum().alias(c)
-                     for c, f in findings.items()]
-            exact = data.lazy().select(exprs).collect().row(0, named=True)
+                     for c, f in todo.items()]
+            exact |= data.lazy().select(exprs).collect().row(0, named=True)
         for c in data.columns:
             f = findings.get(c)
             if f is None:

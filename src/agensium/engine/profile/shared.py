@@ -167,9 +167,12 @@ def _row_signals(df: pl.DataFrame, batch: dict[str, ColumnStats], schema: pl.Sch
         if batch[c].blank_count:
             e = e | ~pl.col(c).cast(pl.String).str.contains(r"\S")
         miss.append(e.cast(pl.Int32))
-    out = df.select(pl.struct(cols).hash(seed=7).alias("h"),
+    out = df.select(*[pl.col(c).hash(seed=7).alias(f"h{i}") for i, c in enumerate(cols)],
                     (pl.sum_horizontal(miss) if miss else pl.lit(0, dtype=pl.Int32)).alias("m"))
-    h = out["h"].to_numpy()
+    h = out["h0"].to_numpy().astype(np.uint64)
+    with np.errstate(over="ignore"):  # per-column hashes mixed into one row hash (wrapping arithmetic)
+        for i in range(1, len(cols)):
+            h = (h * np.uint64(0x100000001B3)) ^ out[f"h{i}"].to_numpy()
     m = np.broadcast_to(out["m"].to_numpy().astype(np.int32), (df.height,)).copy()
     if not row_hash:
         row_hash.append(h.astype(np.uint64))
@@ -190,7 +193,3 @@ def dataset_profile(ctx: RunContext, dataset: Dataset | None = None) -> DatasetP
     if ds is ctx.data:
         ctx.state[STATE_KEY] = prof
     return prof
-
-
-def user_columns(schema: pl.Schema) -> list[str]:
-    return [c for c in schema.names() if c != ROW_ID]

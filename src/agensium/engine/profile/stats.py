@@ -105,7 +105,7 @@ class ColumnStats:
         return out
 
 
-def _batches(path: Path, columns: list[str], budget: int) -> list[list[str]]:
+def column_batches(path: Path, columns: list[str], budget: int) -> list[list[str]]:
     """Group columns so each group's in-memory size stays within `budget` (at least one column each).
 
     In memory a text value costs a 16-byte view plus its bytes whatever the Parquet encoding (a
@@ -179,8 +179,7 @@ def _pass1_exprs(c: str, kind: str, dtype: pl.DataType) -> list[pl.Expr]:
         # those can be blank besides the empty string
         untrimmed = s.str.contains(r"^\s|\s$")
         ex += [
-            ((s.str.len_bytes() == 0).sum() + s.filter(untrimmed).str.contains(r"\S").not_().sum())
-            .alias(f"{c}\0blanks"),
+            (s.str.len_bytes() == 0).sum().alias(f"{c}\0blanks"),  # whitespace-only: added if any is untrimmed
             lengths.min().alias(f"{c}\0len_min"), lengths.max().alias(f"{c}\0len_max"),
             lengths.mean().alias(f"{c}\0len_mean"),
             untrimmed.sum().alias(f"{c}\0untrimmed"),
@@ -396,14 +395,19 @@ def compute_stats(
     rows = pq.ParquetFile(path).metadata.num_rows
     result: dict[str, ColumnStats] = {}
     kept = 0
-    batches = _batches(path, cols, opts.batch_bytes)
+    batches = column_batches(path, cols, opts.batch_bytes)
     for bi, batch in enumerate(batches):
         with_id = ex.batch_hook is not None and ROW_ID in schema.names()
         df = lf.select([*batch, ROW_ID] if with_id else batch).collect()
         kinds = {c: column_kind(schema[c]) for c in batch}
         exprs = [e for c in batch for e in _pass1_exprs(c, kinds[c], schema[c])]
         exprs += [e.sum().alias(f"{c}\0extra") for c, e in ex.sums.items() if c in batch]
-        r1 = df.select(exprs).row(0, named=True) if exprs else {}
+        # lazy, so shared subexpressions (e.g. one len_chars for min/max/mean) are computed once
+        r1 = df.lazy().select(exprs).collect().row(0, named=True) if exprs else {}
+        spaced = [c for c in batch if kinds[c] == "string" and r1[f"{c}\0untrimmed"]]
+        if spaced:  # only untrimmed values can be whitespace-only: count blanks exactly where any exist
+            r1.update(df.select([(pl.col(c).cast(pl.String).str.contains(r"\S").not_()).sum().alias(f"{c}\0blanks")
+                                 for c in spaced]).row(0, named=True))
         ex.sum_results.update({c: int(r1[f"{c}\0extra"] or 0) for c in ex.sums if c in batch})
         numeric = [c for c in batch if kinds[c] == "numeric"]
         srt = df.select([_sorted_expr(c, schema[c]) for c in numeric]) if numeric else None

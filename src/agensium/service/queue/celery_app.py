@@ -11,7 +11,6 @@ messages by task name, so it never imports the job code.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 from typing import Any
@@ -48,7 +47,13 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         # polling_interval (the embedded worker could not start); it keeps kombu's 1 s polling
         options = {}
     interval = settings.periodic_interval_seconds
+    extra: dict[str, Any] = {}
+    if broker.startswith("rediss://"):  # TLS with certificate checks (the earlier version turned them off)
+        import ssl
+
+        extra["broker_use_ssl"] = {"ssl_cert_reqs": ssl.CERT_REQUIRED}
     return {
+        **extra,
         "broker_url": broker,
         "broker_transport_options": options,
         "broker_connection_retry_on_startup": True,
@@ -88,16 +93,12 @@ celery_app = make_celery()
 def configure_celery(settings: Settings) -> Celery:
     """Point the shared app at these settings (tests, `agensium serve`) before it sends anything."""
     celery_app.conf.update(celery_config(settings))
-    # drop connections (and producers bound to them) made with the old broker URL and key prefix
-    pool, celery_app._pool = celery_app._pool, None
+    # forget connections and producers made for the old broker URL and key prefix (not closed: kombu
+    # shares producer pools between equal connections, so they may serve a later configuration again)
+    celery_app._pool = None
     amqp = celery_app.__dict__.get("amqp")
-    producers = getattr(amqp, "_producer_pool", None)
     if amqp is not None:
         amqp._producer_pool = None
-    for old in (producers, pool):
-        if old is not None:
-            with contextlib.suppress(Exception):
-                old.force_close_all()
     return celery_app
 
 

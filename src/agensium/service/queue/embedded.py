@@ -87,8 +87,8 @@ class EmbeddedWorker:
         if self._log_file is None:
             self._log_file = self._log_path.open("ab")
         self.process = subprocess.Popen(
-            worker_command(self.settings, app_module=self.app_module), env=env, stdin=subprocess.DEVNULL, stdout=self._log_file,
-            stderr=subprocess.STDOUT, start_new_session=True,
+            worker_command(self.settings, app_module=self.app_module), env=env, stdin=subprocess.DEVNULL,
+            stdout=self._log_file, stderr=subprocess.STDOUT, start_new_session=True,
         )
         log.info("embedded worker started (pid %d, log %s)", self.process.pid, self._log_path)
 
@@ -110,13 +110,16 @@ class EmbeddedWorker:
 
         interval = self.settings.periodic_interval_seconds
         while not self._stopping.wait(min(interval, 5)):
-            proc = self.process
-            if proc is not None and proc.poll() is not None and not self._stopping.is_set():
-                log.error("embedded worker exited with %s; restarting it", proc.returncode)
-                self.restarts += 1
-                self._spawn()
-            if self._run_periodic and self._due(interval):
-                run_periodic(settings=self.settings, storage=self._storage)
+            try:
+                proc = self.process
+                if proc is not None and proc.poll() is not None and not self._stopping.is_set():
+                    log.error("embedded worker exited with %s; restarting it", proc.returncode)
+                    self.restarts += 1
+                    self._spawn()
+                if self._run_periodic and self._due(interval):
+                    run_periodic(settings=self.settings, storage=self._storage)
+            except Exception:  # the supervisor must survive anything one round throws
+                log.exception("embedded worker supervision round failed")
 
     _last_periodic = 0.0
 
@@ -135,7 +138,8 @@ class EmbeddedWorker:
             self._timer.join(timeout=30)
         proc, self.process = self.process, None
         if proc is not None and proc.poll() is None:
-            # a warm shutdown: Celery finishes or requeues the current job (late ack)
+            # a warm shutdown: Celery lets the current job finish within the grace period; a job still
+            # running after it is killed, and the watchdog fails (or a redelivery resumes) its task
             os.killpg(proc.pid, signal.SIGTERM)
             try:
                 proc.wait(timeout=self.stop_grace_s)
@@ -145,6 +149,11 @@ class EmbeddedWorker:
         if self._log_file is not None:
             self._log_file.close()
             self._log_file = None
+        from agensium.service import metrics
+
+        if proc is not None:
+            metrics.mark_process_dead(proc.pid)
+        metrics.disable_multiprocess()
 
 
 def start_embedded_worker(settings: Settings, **kwargs: Any) -> EmbeddedWorker:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import shutil
 import tempfile
 import time
 import traceback
@@ -90,8 +91,10 @@ def _take_over(s: Any, row: Task, settings: Settings, now: datetime) -> Claim | 
     stale = row.heartbeat_at is None or row.heartbeat_at < cutoff
     if not stale:
         return "busy"
-    if row.attempts >= MAX_ATTEMPTS:
-        return "skipped"  # the watchdog fails it as WORKER_LOST
+    overdue = row.processing_started_at is not None and (
+        row.processing_started_at < now - timedelta(seconds=settings.task_time_limit_seconds))
+    if row.attempts >= MAX_ATTEMPTS or overdue:
+        return "skipped"  # the watchdog fails it (WORKER_LOST or TIMEOUT); a killed overrun never restarts
     won = s.execute(
         update(Task).where(Task.task_id == row.task_id, Task.status == TaskStatus.PROCESSING.value,
                            Task.attempts == row.attempts,
@@ -286,15 +289,17 @@ def _summary(outcome: RunOutcome, captured: int, started: float) -> dict[str, An
 def _publish(c: Claim, outcome: RunOutcome, storage: Any, started: float) -> str:
     out_tmp = Path(tempfile.mkdtemp(prefix="agensium-manifest-"))
     try:
-        if StopProbe(c.task_id, c.attempt, time.monotonic(), float("inf"))():
-            return _finish_stopped(c, "cancelled", started)  # no upload for a task nobody will see
+        probe = StopProbe(c.task_id, c.attempt, time.monotonic(), float("inf"))
+        if probe():
+            return _finish_stopped(c, probe.reason, started)  # no upload for a task nobody will see
         try:
             entries = _upload_outputs(c, outcome, storage, out_tmp)
         except AgensiumError as exc:
             return _finish_failed(c, ErrorCode.STORAGE_ERROR, exc.message, started)
+        except Exception as exc:
+            log.error("task %s: publishing failed:\n%s", c.task_id, traceback.format_exc())
+            return _finish_failed(c, ErrorCode.INTERNAL_ERROR, f"Publishing failed ({type(exc).__name__})", started)
     finally:
-        import shutil
-
         shutil.rmtree(out_tmp, ignore_errors=True)
     completed = outcome.status == "completed"
     target = TaskStatus.COMPLETED if completed else TaskStatus.FAILED

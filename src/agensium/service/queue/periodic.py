@@ -116,8 +116,8 @@ def watchdog(session: Session, storage: Any, settings: Settings, now: datetime |
     """Fail PROCESSING tasks whose worker is gone (WORKER_LOST) or that ran too long (TIMEOUT).
 
     Their uncaptured credits are released and any output a dying worker uploaded is deleted, so no
-    half-published output survives. Also releases holds left on tasks that ended elsewhere
-    (e.g. cancelled while queued).
+    half-published output survives. Also re-sends jobs whose message seems lost, and releases holds
+    left on tasks that ended elsewhere (e.g. cancelled while queued).
     """
     now = _now(now)
     stale_cutoff = now - timedelta(seconds=settings.heartbeat_timeout_seconds)
@@ -125,7 +125,7 @@ def watchdog(session: Session, storage: Any, settings: Settings, now: datetime |
     stale = or_(Task.heartbeat_at < stale_cutoff,
                 and_(Task.heartbeat_at.is_(None), Task.processing_started_at < stale_cutoff))
     overdue = Task.processing_started_at < time_cutoff
-    stats = {"timed_out": 0, "worker_lost": 0, "released": 0}
+    stats = {"timed_out": 0, "worker_lost": 0, "requeued": 0, "released": 0}
     rules = (
         (overdue, ErrorCode.TIMEOUT, "The task ran past its time limit", "timed_out"),
         (stale, ErrorCode.WORKER_LOST, "The worker running this task stopped responding", "worker_lost"),
@@ -146,8 +146,38 @@ def watchdog(session: Session, storage: Any, settings: Settings, now: datetime |
                 stats[stat] += 1
                 metrics.TASK_FAILURES.labels(tool_id, code.value).inc()
                 _delete(storage, f"{storage.task_prefix(user_id, task_id)}outputs/")
+    stats["requeued"] = requeue_lost_messages(session, settings, now)
     stats["released"] = settle_holds(session)
     return stats
+
+
+def requeue_lost_messages(session: Session, settings: Settings, now: datetime) -> int:
+    """Send the job again for tasks QUEUED longer than the time limit (their message may be lost,
+    e.g. a SQLite-broker worker killed between fetch and claim). Duplicates are harmless: the job's
+    claim is a compare-and-set. `updated_at` is bumped so a task is nudged at most once per period."""
+    import uuid
+
+    from agensium.service.queue.celery_app import send_run_task
+
+    cutoff = now - timedelta(seconds=settings.task_time_limit_seconds)
+    ids = session.execute(
+        select(Task.task_id).where(Task.status == S.QUEUED.value, Task.updated_at < cutoff).limit(BATCH)
+    ).scalars().all()
+    sent = 0
+    for task_id in ids:
+        job_id = str(uuid.uuid4())
+        won = session.execute(
+            update(Task).where(Task.task_id == task_id, Task.status == S.QUEUED.value, Task.updated_at < cutoff)
+            .values(queue_job_id=job_id, updated_at=now).execution_options(synchronize_session=False)
+        ).rowcount == 1
+        session.commit()
+        if won:
+            try:
+                send_run_task(task_id, job_id)
+                sent += 1
+            except Exception as exc:  # the broker is down; the next run tries again
+                log.warning("could not re-send the job of task %s: %s", task_id, exc)
+    return sent
 
 
 def settle_holds(session: Session) -> int:

@@ -113,7 +113,8 @@ def build_keys(norm: pl.DataFrame, fields: list[FieldSpec], kinds: dict[str, str
             exact[f"date:{date}"] = norm[date]
         if city:
             exact["date+city"] = norm[date] + norm[city].str.slice(0, 2)
-        snk[f"sn:date:{date}"] = norm[date] + " " + (norm[names[0]] if names else pl.lit(""))
+        if not names:
+            snk[f"sn:date:{date}"] = norm[date]
     if post:
         for c in names or ([city] if city else []):
             exact[f"postcode+prefix:{c}"] = norm[post] + norm[c].str.slice(0, 2)

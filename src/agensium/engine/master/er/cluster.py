@@ -2,7 +2,8 @@
 
 A chain a~b~c~…~z can join records that share nothing. Components whose internal link density
 (links / possible pairs) is below `min_density` are re-clustered with a stricter threshold, a few
-rounds deep. Cluster ids are the smallest ROW_ID of the cluster, so they are stable across runs
+rounds deep; then, in clusters of four or more, links that are not near-certain and that no common
+neighbour supports (a lone bridge between two groups) are cut. Cluster ids are the smallest ROW_ID of the cluster, so they are stable across runs
 and independent of row order or parallelism.
 """
 
@@ -20,7 +21,7 @@ def _components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
 
 
 def cluster_pairs(n: int, pairs: pl.DataFrame, threshold: float, min_density: float,
-                  rounds: int = 4) -> tuple[np.ndarray, dict]:
+                  rounds: int = 4, cut_bridges: bool = True) -> tuple[np.ndarray, dict]:
     """Component label per row position, plus statistics on the anti-chaining splits."""
     edges = pairs.filter(pl.col("match_probability") >= threshold)
     lo = edges["l"].to_numpy().astype(np.int64)
@@ -45,7 +46,37 @@ def cluster_pairs(n: int, pairs: pl.DataFrame, threshold: float, min_density: fl
         keep &= ~(in_bad & (p < thr))
         splits += int(bad.sum())
         labels = _components(n, lo[keep], hi[keep])
-    return labels, {"links": int(keep.sum()), "components_split": splits}
+    bridges = 0
+    if cut_bridges and keep.any():
+        weak = _weak_bridges(lo, hi, p, keep, labels, n, 1.0 - (1.0 - threshold) / 10.0)
+        bridges = int(weak.sum())
+        if bridges:
+            keep &= ~weak
+            labels = _components(n, lo[keep], hi[keep])
+    return labels, {"links": int(keep.sum()), "components_split": splits, "weak_bridges_cut": bridges}
+
+
+def _weak_bridges(lo: np.ndarray, hi: np.ndarray, p: np.ndarray, keep: np.ndarray, labels: np.ndarray, n: int,
+                  strict: float) -> np.ndarray:
+    """Links inside clusters of 4+ that no common neighbour supports and that are not near-certain.
+
+    Two groups joined by one middling link are two entities; a link inside a real group is backed by
+    triangles (a~c and b~c).
+    """
+    size = np.bincount(labels, minlength=n)
+    cand = keep & (p < strict) & (size[labels[lo]] >= 4)
+    if not cand.any():
+        return np.zeros(len(lo), dtype=bool)
+    idx = np.flatnonzero(keep)
+    e = pl.DataFrame({"i": idx, "a": lo[idx], "b": hi[idx]})
+    adj = pl.concat([e.select("a", pl.col("b").alias("x")), e.select(pl.col("b").alias("a"), pl.col("a").alias("x"))])
+    c = e.filter(pl.Series(cand[idx]))
+    na = c.select("i", "a").join(adj, on="a").select("i", "x")
+    nb = c.select("i", pl.col("b").alias("a")).join(adj, on="a").select("i", "x")
+    supported = na.join(nb, on=["i", "x"], how="semi")["i"].unique().to_numpy()
+    out = cand.copy()
+    out[supported] = False
+    return out
 
 
 def cluster_frame(row_ids: pl.Series, labels: np.ndarray, pairs: pl.DataFrame) -> pl.DataFrame:

@@ -25,7 +25,7 @@ LEVELS: dict[str, int] = {"name": 5, "text": 3, "address": 4, "date": 5, "email"
 LEVEL_LABELS: dict[str, list[str]] = {
     "name": ["exact", "jaro_winkler>=0.92", "jaro_winkler>=0.80", "swapped_or_initial", "different"],
     "text": ["exact", "jaro_winkler>=0.88", "different"],
-    "address": ["exact", "token_set>=90", "token_set>=70", "different"],
+    "address": ["exact", "similarity>=90", "similarity>=70", "different"],
     "date": ["exact", "day_month_transposed", "one_digit_typo", "two_digit_typo", "different"],
     "email": ["exact", "jaro_winkler>=0.88", "different"],
     "phone": ["exact", "last_7_digits", "different"],
@@ -55,29 +55,41 @@ def encode(s: pl.Series) -> Encoded:
     return Encoded(codes.fill_null(-1).to_numpy(), np.array(uniq.to_list(), dtype=object), uniq, initials)
 
 
-def _distinct_pairs(ca: np.ndarray, cb: np.ndarray, width: int,
+def _distinct_pairs(ca: np.ndarray, cb: np.ndarray, width: int, dedupe: bool = True,
                     mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Positions of the non-null, unequal pairs, their distinct (a, b) codes and the inverse map."""
+    """Positions of the non-null, unequal pairs, their distinct (a, b) codes and the inverse map.
+
+    De-duplicating pays off for costly string similarities over repeating values (names, cities);
+    for cheap comparisons or near-unique values the sort costs more than it saves.
+    """
     ok = (ca >= 0) & (cb >= 0) & (ca != cb)
     if mask is not None:
         ok &= mask
     idx = np.flatnonzero(ok)
+    if not dedupe or width * 4 > len(ca):
+        return idx, ca[idx], cb[idx], np.arange(len(idx))
     key = ca[idx] * np.int64(width) + cb[idx]
     uk, inv = unique_inverse(key)
     return idx, uk // width, uk % width, inv
 
 
-def _score(ea: Encoded, eb: Encoded, ua: np.ndarray, ub: np.ndarray, scorer) -> np.ndarray:
+def _score(ea: Encoded, eb: Encoded, ua: np.ndarray, ub: np.ndarray, scorer,
+           cutoff: float | None = None) -> np.ndarray:
     if len(ua) == 0:
         return np.zeros(0)
-    return cpdist(ea.values[ua], eb.values[ub], scorer=scorer, workers=-1, dtype=np.float64)
+    return cpdist(ea.values[ua], eb.values[ub], scorer=scorer, workers=-1, dtype=np.float64, score_cutoff=cutoff)
+
+
+def _suffix_codes(e: Encoded, n: int) -> np.ndarray:
+    """Integer code of the last `n` characters of every distinct value (compare ints, not strings)."""
+    return encode(e.series.str.slice(-n)).codes
 
 
 def _levels_for_distinct(comp: str, e: Encoded, ua: np.ndarray, ub: np.ndarray) -> np.ndarray:
     """Level of each distinct unequal (a, b) pair of values (levels 1..n-1)."""
     last = LEVELS[comp] - 1
     if comp in ("name", "text", "email"):
-        jw = _score(e, e, ua, ub, JaroWinkler.normalized_similarity)
+        jw = _score(e, e, ua, ub, JaroWinkler.normalized_similarity, 0.8 if comp == "name" else 0.88)
         if comp == "name":
             lv = np.where(jw >= 0.92, 1, np.where(jw >= 0.80, 2, last))
             sa, sb = e.series.gather(ua), e.series.gather(ub)
@@ -86,18 +98,18 @@ def _levels_for_distinct(comp: str, e: Encoded, ua: np.ndarray, ub: np.ndarray) 
             return np.where((lv == last) & init.to_numpy(), 3, lv)
         return np.where(jw >= 0.88, 1, last)
     if comp == "address":
-        ts = _score(e, e, ua, ub, fuzz.token_set_ratio)
+        ts = _score(e, e, ua, ub, fuzz.ratio, 70)
         return np.where(ts >= 90, 1, np.where(ts >= 70, 2, last))
     if comp == "date":
         sa, sb = e.series.gather(ua), e.series.gather(ub)
         swapped = ((sa.str.len_chars() == 8) & (sa.str.slice(0, 4) + sa.str.slice(6, 2) + sa.str.slice(4, 2) == sb))
-        lev = _score(e, e, ua, ub, Levenshtein.distance)
+        lev = _score(e, e, ua, ub, Levenshtein.distance, 3)
         return np.where(swapped.to_numpy(), 1, np.where(lev <= 1, 2, np.where(lev <= 2, 3, last)))
     if comp == "phone":
-        sa, sb = e.series.gather(ua), e.series.gather(ub)
-        return np.where((sa.str.slice(-7) == sb.str.slice(-7)).to_numpy(), 1, last)
+        suf = _suffix_codes(e, 7)
+        return np.where(suf[ua] == suf[ub], 1, last)
     if comp == "code":
-        lev = _score(e, e, ua, ub, Levenshtein.distance)
+        lev = _score(e, e, ua, ub, Levenshtein.distance, 2)
         return np.where(lev <= 1, 1, last)
     return np.full(len(ua), last)
 
@@ -112,7 +124,7 @@ def compare_codes(field: FieldSpec, e: Encoded, ca: np.ndarray, cb: np.ndarray,
     out[(ca < 0) | (cb < 0)] = -1
     out[(ca == cb) & (ca >= 0)] = 0
     width = max(1, len(e.values))
-    idx, ua, ub, inv = _distinct_pairs(ca, cb, width)
+    idx, ua, ub, inv = _distinct_pairs(ca, cb, width, dedupe=comp in ("name", "text", "address", "email"))
     if len(idx):
         out[idx] = _levels_for_distinct(comp, e, ua, ub)[inv]
     if comp == "name" and partner is not None and pa is not None and pb is not None:
@@ -126,7 +138,7 @@ def compare_codes(field: FieldSpec, e: Encoded, ca: np.ndarray, cb: np.ndarray,
             if not len(sel):
                 continue
             uk, inv2 = unique_inverse(x[sel] * np.int64(w) + y[sel])
-            jw = _score(a_enc, b_enc, uk // w, uk % w, JaroWinkler.normalized_similarity)
+            jw = _score(a_enc, b_enc, uk // w, uk % w, JaroWinkler.normalized_similarity, 0.92)
             hit = jw[inv2] >= 0.92
             out[sel[hit]] = 3
     return out

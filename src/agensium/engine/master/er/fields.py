@@ -36,8 +36,8 @@ def choose_fields(lf: pl.LazyFrame, config: ERConfig) -> tuple[list[FieldSpec], 
         kind = kinds[c]
         nonnull = n - stats[f"z:{c}"]
         distinct = stats[f"u:{c}"] - (1 if stats[f"z:{c}"] else 0)
-        if kind in SKIP_KINDS or nonnull < max(2, 0.1 * n) or distinct <= 1:
-            continue
+        if kind in SKIP_KINDS or nonnull < max(2, 0.1 * n) or distinct < 1 or (distinct == 1 and n >= 1000):
+            continue  # a constant column says nothing, except in a tiny table that may be all one entity
         if distinct >= nonnull and n > 1 and kind in (None, "id", "customer_id", "account_id"):
             continue  # a row identifier: unique per row, says nothing about identity
         comp = KIND_TO_COMPARATOR.get(kind or "")

@@ -17,6 +17,9 @@ from agensium.engine.master.er.compare import LEVEL_LABELS, LEVELS
 from agensium.engine.master.er.config import FieldSpec
 
 EPS = 1e-4
+U_PSEUDO_PAIRS = 2000.0
+"""Weight of the default u-probabilities against randomly drawn pairs."""
+MIN_PAIRS_FOR_EM = 50
 
 
 @dataclass
@@ -73,16 +76,24 @@ def fit(levels: pl.DataFrame, random_levels: pl.DataFrame | None, fields: list[F
     for n in sizes:
         p = np.array([0.85] + [0.1 / max(1, n - 2)] * (n - 2) + [0.05]) if n > 2 else np.array([0.95, 0.05])
         m0.append(p / p.sum())
+    default_u = [np.array([0.01] + [0.04 / max(1, n - 2)] * (n - 2) + [0.95]) if n > 2 else np.array([0.02, 0.98])
+                 for n in sizes]
+    default_u = [p / p.sum() for p in default_u]
+    u0 = default_u
     if random_levels is not None and random_levels.height:
+        # random pairs say what chance agreement looks like; pseudo-counts keep tiny tables (where every
+        # random pair may be a duplicate) from concluding that agreement is meaningless
         Xr, cr = _patterns(random_levels, cols)
-        u0 = [_level_dist(Xr, cr, k, n) for k, n in enumerate(sizes)]
-    else:
-        u0 = [np.array([0.01] + [0.04 / max(1, n - 2)] * (n - 2) + [0.95]) if n > 2 else np.array([0.02, 0.98])
-              for n in sizes]
-        u0 = [p / p.sum() for p in u0]
+        u0 = []
+        for k, n in enumerate(sizes):
+            col = Xr[:, k]
+            ok = col >= 0
+            counts = np.bincount(col[ok], weights=cr[ok], minlength=n)[:n]
+            u = counts + U_PSEUDO_PAIRS * default_u[k]
+            u0.append(u / u.sum())
     model = FSModel(fields=cols, m=m0, u=u0, weights=weights, prior=0.2)
-    if levels.height == 0:
-        model.notes.append("no candidate pairs: prior parameters kept")
+    if levels.height < MIN_PAIRS_FOR_EM:
+        model.notes.append(f"only {levels.height} candidate pairs: prior m/u parameters used, no EM")
         return model
     X, c = _patterns(levels, cols)
     m, u, lam = [p.copy() for p in m0], [p.copy() for p in u0], 0.2

@@ -94,6 +94,13 @@ function agentSection(id, result, agentName, timing) {
   const charts = (Array.isArray(data.charts) ? data.charts : []).filter(Boolean);
   if (charts.length) body.push(h("div", { class: "charts" }, charts.map(renderChart)));
   if (result.outputs && result.outputs.length) body.push(h("p", { class: "muted", text: `Files: ${result.outputs.join(", ")}` }));
+  const params = Object.entries(result.parameters || {});
+  if (params.length) {
+    // the settings that produced this result (defaults included), so a run can be explained and repeated
+    body.push(h("details", { class: "agent-params" }, h("summary", { text: `Settings used (${params.length})` }),
+      h("dl", { class: "kv" }, params.map(([k, v]) =>
+        h("div", { class: "kv-item" }, h("dt", { text: humanize(k) }), h("dd", { text: formatCell(v) }))))));
+  }
   return h("details", { class: "agent-section", open: true, dataset: { agentId: id } }, head, body);
 }
 
@@ -115,7 +122,9 @@ function downloadsSection(payload) {
   const items = (payload && payload.downloads) || [];
   if (!items.length) return section("Downloads", h("p", { class: "muted", text: "No files to download." }));
   return section("Downloads", h("ul", { class: "downloads" }, items.map((d) =>
-    h("li", {}, h("a", { href: d.url, download: d.filename, rel: "noopener", text: d.filename }),
+    h("li", {}, /^https?:\/\//i.test(d.url || "") // only real links, never a javascript: URL
+      ? h("a", { href: d.url, download: d.filename, rel: "noopener", text: d.filename })
+      : h("span", { text: d.filename }),
       h("span", { class: "muted", text: ` ${[d.type, formatBytes(d.size_bytes)].filter(Boolean).join(" · ")}` })))),
   payload.expires_in_seconds
     ? h("p", { class: "muted", text: `Links expire in ${Math.round(payload.expires_in_seconds / 60)} minutes.` }) : null);
