@@ -21,6 +21,10 @@ from pydantic import BaseModel, ConfigDict
 
 from agensium.errors import AgensiumError, ErrorCode
 
+SCRATCH_COMPRESSION = "lz4"
+"""Parquet codec of the datasets handed between agents: written once, read a few times, then deleted;
+lz4 writes about twice as fast as zstd for a few percent more disk."""
+
 ROW_ID = "__row_id__"
 """Hidden column: the 0-based position of the row in the original primary input."""
 

@@ -28,6 +28,7 @@ import polars as pl
 from agensium.engine.agent import (
     ROW_ID,
     ROW_ISSUE_SCHEMA,
+    SCRATCH_COMPRESSION,
     AgentError,
     AgentResult,
     Dataset,
@@ -102,9 +103,9 @@ def _row_issue_frame(result: AgentResult) -> pl.DataFrame | None:
 
 def _materialise(data: pl.LazyFrame | pl.DataFrame, path: Path) -> None:
     if isinstance(data, pl.DataFrame):
-        data.write_parquet(path)
+        data.write_parquet(path, compression=SCRATCH_COMPRESSION)
     else:
-        data.sink_parquet(path)
+        data.sink_parquet(path, compression=SCRATCH_COMPRESSION)
 
 
 def _write_final_data(tool_id: str, data: Dataset, out_dir: Path, parquet: bool) -> list[OutputFile]:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 
@@ -88,6 +88,9 @@ def transition(
     ts = TIMESTAMP_FOR.get(target)
     if ts and ts not in values:
         values[ts] = now
+    # Lock the row by primary key first: on MariaDB a guarded UPDATE (task_id AND status) can take
+    # locks through an index merge and deadlock with a concurrent one; by key it just waits its turn.
+    session.execute(select(Task.task_id).where(Task.task_id == task_id).with_for_update())
     stmt = (
         update(Task)
         .where(Task.task_id == task_id, Task.status.in_([s.value for s in sources]), *where)

@@ -25,6 +25,9 @@ def test_master_tool_end_to_end(tmp_path, fake_1000_path):
     assert pairwise_scores(membership["cluster_id"], truth)["f1"] >= 0.85
     golden = pl.read_csv(files["golden_records.csv"].path)
     assert golden.height == membership["cluster_id"].n_unique()
+    assert {"__trust__first_name", "__trust__email"} <= set(golden.columns)  # trust per field
+    assert golden.select(pl.col("__trust_score__").is_between(0, 1).all()).item()
+    assert golden["__source_count__"].sum() == 1000
     # provenance: every golden value came from a member row of its own cluster
     prov = pl.read_csv(files["golden_provenance.csv"].path, infer_schema=False).with_columns(
         pl.col("source_row_index").cast(pl.Int64), pl.col("cluster_id").cast(pl.Int64))

@@ -31,6 +31,14 @@ def test_checks_flags_and_tasks(make_ctx):
 
 
 def test_clean_data_scores_high(make_ctx):
-    df = pl.DataFrame({"email": ["a@b.com", "c@d.org"], "age": [30, 40]})
+    df = pl.DataFrame({"email": ["a@b.com", "c@d.org"], "age": [30, 40],
+                       "score": [-1.2, 0.3]})  # a z-score, not a 0..1 confidence: never flagged as one
     res = StewardshipFlagger().run(StewardshipFlaggerParams(), make_ctx(df))
     assert res.score == 100.0 and res.summary["records_flagged"] == 0
+
+
+def test_confidence_columns_are_checked(make_ctx):
+    df = pl.DataFrame({"match_confidence": [0.95, 0.2, 0.6]})
+    res = StewardshipFlagger().run(StewardshipFlaggerParams(), make_ctx(df))
+    low = res.row_issues.filter(pl.col("issue_type") == "low_confidence")
+    assert dict(zip(low["row_index"].to_list(), low["severity"].to_list(), strict=True)) == {1: "high", 2: "medium"}

@@ -16,6 +16,7 @@ from typing import Any
 
 import polars as pl
 
+from agensium.engine.agent import SCRATCH_COMPRESSION
 from agensium.engine.io.names import unique_names
 from agensium.engine.io.sniff import (
     SAMPLE_BYTES,
@@ -151,7 +152,9 @@ def _convert(path: Path, dest: Path, name: str, row_id: str, dialect: Any, notes
         target = dest.with_name(f"{dest.name}.try{attempt}")
         try:
             lf = _scan(path, schema, dialect, lossy, ragged)
-            lf.with_row_index(row_id).with_columns(pl.col(row_id).cast(pl.Int64)).sink_parquet(target)
+            lf.with_row_index(row_id).with_columns(pl.col(row_id).cast(pl.Int64)).sink_parquet(
+                target, compression=SCRATCH_COMPRESSION
+            )
             target.replace(dest)
             break
         except (pl.exceptions.ComputeError, pl.exceptions.SchemaError) as exc:

@@ -15,7 +15,7 @@ from typing import Any
 
 import polars as pl
 
-from agensium.engine.agent import ROW_ID, Dataset
+from agensium.engine.agent import ROW_ID, SCRATCH_COMPRESSION, Dataset
 from agensium.engine.io import s3
 from agensium.engine.io.csv_reader import read_csv
 from agensium.engine.io.excel_reader import read_excel
@@ -78,7 +78,7 @@ def _detect_format(source: Path, ext: str, name: str) -> str:
 
 def _finish(df_or_lf: pl.DataFrame | pl.LazyFrame, dest: Path) -> None:
     lf = df_or_lf.lazy() if isinstance(df_or_lf, pl.DataFrame) else df_or_lf
-    _with_row_id(lf).sink_parquet(dest)
+    _with_row_id(lf).sink_parquet(dest, compression=SCRATCH_COMPRESSION)
 
 
 def _read_parquet(source: Path, dest: Path, name: str) -> dict[str, Any]:

@@ -145,9 +145,7 @@ class StewardshipFlagger(Agent):
                 finds.append(_finding(lf, bad, c, "INVALID_FORMAT", "medium",
                                       f"{c} does not look like a valid {kinds.get(c) or 'value'}", "correct format"))
         conf_cols = resolve_columns(ctx, self.id, "confidence_columns", p.confidence_columns, all_cols) \
-            if p.confidence_columns else [c for c in all_cols if any(w in c.lower() for w in
-                                                                     ("confidence", "trust", "score", "quality"))
-                                          and schema[c].is_float()]
+            if p.confidence_columns else self._confidence_columns(lf, schema, all_cols)
         for c in conf_cols:
             low = pl.col(c) < p.confidence_threshold
             sev = pl.when(pl.col(c) < 0.3).then(pl.lit("high")).otherwise(pl.lit("medium"))
@@ -179,6 +177,17 @@ class StewardshipFlagger(Agent):
         findings = pl.concat([f.collect().cast(FINDING_SCHEMA) for f in finds]) if finds else \
             pl.DataFrame(schema=FINDING_SCHEMA)
         return self._result(ctx, p, lf, findings, column_tasks, n, len(cols))
+
+    @staticmethod
+    def _confidence_columns(lf: pl.LazyFrame, schema: pl.Schema, cols: list[str]) -> list[str]:
+        """Float columns named like a confidence whose values really are 0..1 (a z-'score' is not one)."""
+        named = [c for c in cols if schema[c].is_float()
+                 and any(w in c.lower() for w in ("confidence", "trust", "score", "quality"))]
+        if not named:
+            return []
+        row = lf.select([pl.col(c).min().alias(f"lo|{c}") for c in named]
+                        + [pl.col(c).max().alias(f"hi|{c}") for c in named]).collect().row(0, named=True)
+        return [c for c in named if row[f"lo|{c}"] is not None and row[f"lo|{c}"] >= 0 and row[f"hi|{c}"] <= 1]
 
     @staticmethod
     def _ranges(ctx, p, cols, schema, kinds) -> dict[str, tuple[float, float]]:
