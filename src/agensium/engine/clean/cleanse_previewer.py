@@ -10,7 +10,8 @@ changed cells, and per-column deltas of nulls, distinct values and mean.
 from __future__ import annotations
 
 import shutil
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any, Literal, get_args
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -27,26 +28,21 @@ from agensium.engine.agent import (
 from agensium.engine.clean.common import card, pct, user_columns
 from agensium.errors import AgensiumError, ErrorCode
 
-DATA_AGENTS = (
+DataAgent = Literal[
     "quarantine-agent",
     "type-fixer",
     "field-standardization",
     "duplicate-resolver",
     "null-handler",
     "outlier-remover",
-)
+]
+"""The clean agents that change data (the only ones worth previewing)."""
+DATA_AGENTS: tuple[str, ...] = get_args(DataAgent)
 
 
 class PreviewRule(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    agent: Literal[
-        "quarantine-agent",
-        "type-fixer",
-        "field-standardization",
-        "duplicate-resolver",
-        "null-handler",
-        "outlier-remover",
-    ] = Field(description="The agent whose step to simulate")
+    agent: DataAgent = Field(description="The agent whose step to simulate")
     parameters: dict[str, Any] = Field(default={}, description="That agent's parameters")
 
 
@@ -107,6 +103,18 @@ def _compare(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
         "columns_dropped": [c for c in before["columns"] if c not in after["columns"]],
         "column_changes": cols,
     }
+
+
+def _sandbox(ctx: RunContext, work: Path, base: Dataset) -> RunContext:
+    """A fresh context for simulating rules on `base`: own work dir and state, the run's cancellation."""
+    return RunContext(
+        tool_id=ctx.tool_id,
+        work_dir=work,
+        data=base,
+        original=base,
+        is_cancelled=ctx.is_cancelled,
+        state={},
+    )
 
 
 class CleansePreviewer(Agent):
@@ -171,28 +179,14 @@ class CleansePreviewer(Agent):
             sampled = bool(params.sample_rows and total > params.sample_rows)
             (lf.head(params.sample_rows) if sampled else lf).sink_parquet(base)
             base_ds = Dataset(path=base, name=ctx.data.name)
-            sub = RunContext(
-                tool_id=ctx.tool_id,
-                work_dir=work,
-                data=base_ds,
-                original=base_ds,
-                is_cancelled=ctx.is_cancelled,
-                state={},
-            )
+            sub = _sandbox(ctx, work, base_ds)
             first = _profile(base_ds)
             after = first
             simulated = []
             for i, (rule_id, agent_id, agent_params) in enumerate(rules):
                 ctx.check_cancelled()
                 if not cumulative:
-                    sub = RunContext(
-                        tool_id=ctx.tool_id,
-                        work_dir=work,
-                        data=base_ds,
-                        original=base_ds,
-                        is_cancelled=ctx.is_cancelled,
-                        state={},
-                    )
+                    sub = _sandbox(ctx, work, base_ds)
                 sub.agent_dir = work / f"agent-{i}"
                 before = after if cumulative and i else first
                 entry: dict[str, Any] = {

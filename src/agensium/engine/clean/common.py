@@ -86,6 +86,36 @@ def pct(part: float, whole: float) -> float:
     return round(100.0 * part / whole, 4) if whole else 0.0
 
 
+def manifest(
+    total: int,
+    *,
+    rows_out: int | None = None,
+    quarantined: int = 0,
+    removed: int = 0,
+    added: list[str] | None = None,
+    dropped: list[str] | None = None,
+    type_changes: dict[str, str] | None = None,
+    nulls_introduced: dict[str, int] | None = None,
+) -> dict[str, Any]:
+    """The row/column manifest every data-changing clean agent reports (cleanse-writeback reads it).
+
+    One builder keeps the keys and their order the same for every agent; `rows_out` defaults to the
+    rows neither quarantined nor removed. `type_changes` is only present when given.
+    """
+    out: dict[str, Any] = {
+        "rows_in": total,
+        "rows_out": total - quarantined - removed if rows_out is None else rows_out,
+        "rows_quarantined": quarantined,
+        "rows_removed": removed,
+        "columns_added": [] if added is None else added,
+        "columns_dropped": [] if dropped is None else dropped,
+    }
+    if type_changes is not None:
+        out["type_changes"] = type_changes
+    out["nulls_introduced"] = {} if nulls_introduced is None else nulls_introduced
+    return out
+
+
 def row_issues(
     frame: pl.DataFrame | pl.LazyFrame,
     *,

@@ -28,6 +28,7 @@ from agensium.engine.clean.common import (
     card,
     check_columns,
     duplicate_candidates,
+    manifest,
     pct,
     row_issues,
     user_columns,
@@ -197,15 +198,7 @@ class DuplicateResolver(Agent):
             "key_columns": keys,
             "match_mode": params.match_mode,
             "strategy": params.strategy,
-            "manifest": {
-                "rows_in": total,
-                "rows_out": total - (n if removing else 0),
-                "rows_quarantined": 0,
-                "rows_removed": n if removing else 0,
-                "columns_added": [],
-                "columns_dropped": [],
-                "nulls_introduced": {},
-            },
+            "manifest": manifest(total, removed=n if removing else 0),
             "tables": [
                 {
                     "title": "Duplicate rows (first 1000)",

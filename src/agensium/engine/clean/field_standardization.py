@@ -17,7 +17,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 from agensium.engine.agent import ROW_ID, Agent, AgentParams, AgentResult, Issue, Recommendation, RunContext
 from agensium.engine.clean import audit
 from agensium.engine.clean import standardize as st
-from agensium.engine.clean.common import card, check_columns, pct, select_columns, string_columns
+from agensium.engine.clean.common import card, check_columns, manifest, pct, select_columns, string_columns
 from agensium.engine.clean.countries import country_lookup
 from agensium.errors import AgensiumError, ErrorCode
 
@@ -338,15 +338,7 @@ class FieldStandardization(Agent):
             "clusters": {c: f for c, f in clusters.items() if f},
             "invalid_phone_values": invalid_phones,
             "suggested_columns": suggestions,
-            "manifest": {
-                "rows_in": total,
-                "rows_out": total,
-                "rows_quarantined": 0,
-                "rows_removed": 0,
-                "columns_added": [],
-                "columns_dropped": [],
-                "nulls_introduced": {},
-            },
+            "manifest": manifest(total),
         }
         audit.add_to(result.data, aud)
         rows = [

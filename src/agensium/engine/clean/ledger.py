@@ -25,18 +25,20 @@ REMOVED_SCHEMA = {
 }
 
 
-def quarantined(ctx: RunContext) -> pl.DataFrame:
-    frames = ctx.state.get(QUARANTINE_KEY, [])
+def _collected(ctx: RunContext, key: str, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """Every frame recorded under `key` in this run, stacked (an empty, typed frame when none)."""
+    frames = ctx.state.get(key, [])
     if not frames:
-        return pl.DataFrame(schema=QUARANTINE_SCHEMA)
+        return pl.DataFrame(schema=schema)
     return pl.concat(frames, how="vertical")
+
+
+def quarantined(ctx: RunContext) -> pl.DataFrame:
+    return _collected(ctx, QUARANTINE_KEY, QUARANTINE_SCHEMA)
 
 
 def removed(ctx: RunContext) -> pl.DataFrame:
-    frames = ctx.state.get(REMOVED_KEY, [])
-    if not frames:
-        return pl.DataFrame(schema=REMOVED_SCHEMA)
-    return pl.concat(frames, how="vertical")
+    return _collected(ctx, REMOVED_KEY, REMOVED_SCHEMA)
 
 
 def record_removed(ctx: RunContext, agent_id: str, rows: pl.DataFrame) -> None:

@@ -26,7 +26,7 @@ from agensium.engine.agent import (
     RunContext,
 )
 from agensium.engine.clean import audit, ledger
-from agensium.engine.clean.common import card, check_columns, pct, row_issues, user_columns
+from agensium.engine.clean.common import card, check_columns, manifest, pct, row_issues, user_columns
 from agensium.engine.clean.parsing import NULL_TOKENS, NULL_TOKENS_UNAMBIGUOUS
 
 Strategy = Literal[
@@ -311,15 +311,9 @@ class NullHandler(Agent):
         aud = audit.summarise(entries, self.id)
         result.data = {
             "null_summary": summary,
-            "manifest": {
-                "rows_in": total,
-                "rows_out": total - n_quarantined,
-                "rows_quarantined": n_quarantined,
-                "rows_removed": 0,
-                "columns_added": [],
-                "columns_dropped": dropped_cols,
-                "nulls_introduced": nulls_introduced,
-            },
+            "manifest": manifest(
+                total, quarantined=n_quarantined, dropped=dropped_cols, nulls_introduced=nulls_introduced
+            ),
             "tables": [
                 {
                     "title": "Missing values per column",

@@ -16,7 +16,15 @@ from pydantic import AliasChoices, Field, field_validator
 
 from agensium.engine.agent import ROW_ID, Agent, AgentParams, AgentResult, Alert, Issue, RunContext
 from agensium.engine.clean import audit, ledger
-from agensium.engine.clean.common import card, check_columns, numeric_columns, pct, row_issues, select_columns
+from agensium.engine.clean.common import (
+    card,
+    check_columns,
+    manifest,
+    numeric_columns,
+    pct,
+    row_issues,
+    select_columns,
+)
 
 FLAG_SUFFIX = "__outlier"
 STATS_BATCH = 4
@@ -226,15 +234,7 @@ class OutlierRemover(Agent):
         result.data = {
             "outlier_summary": summary,
             "skipped_columns": [c for c in cols if c not in active],
-            "manifest": {
-                "rows_in": total,
-                "rows_out": total - n_quarantined,
-                "rows_quarantined": n_quarantined,
-                "rows_removed": 0,
-                "columns_added": added,
-                "columns_dropped": [],
-                "nulls_introduced": {},
-            },
+            "manifest": manifest(total, quarantined=n_quarantined, added=added),
             "tables": [
                 {
                     "title": "Outliers per column",

@@ -25,7 +25,15 @@ from agensium.engine.agent import (
     RunContext,
 )
 from agensium.engine.clean import audit, ledger
-from agensium.engine.clean.common import card, check_columns, concat_issues, pct, row_issues, user_columns
+from agensium.engine.clean.common import (
+    card,
+    check_columns,
+    concat_issues,
+    manifest,
+    pct,
+    row_issues,
+    user_columns,
+)
 from agensium.engine.clean.parsing import BOOL_FALSE, BOOL_TRUE, numeric_text
 
 CORRUPT_PATTERN = r"[\x00-\x08\x0B\x0C\x0E-\x1F\x7F\uFFFD]"
@@ -297,15 +305,7 @@ class QuarantineAgent(Agent):
                 for i, r in enumerate(rules)
             ],
             "quarantined_by_rule": by_rule,
-            "manifest": {
-                "rows_in": total,
-                "rows_out": passed,
-                "rows_quarantined": n_bad,
-                "rows_removed": 0,
-                "columns_added": [],
-                "columns_dropped": [],
-                "nulls_introduced": {},
-            },
+            "manifest": manifest(total, rows_out=passed, quarantined=n_bad),
             "tables": [
                 {
                     "title": "Rows quarantined per rule",

@@ -31,6 +31,7 @@ from agensium.engine.clean import audit, ledger
 from agensium.engine.clean.common import (
     card,
     check_columns,
+    manifest,
     pct,
     row_issues,
     select_columns,
@@ -504,16 +505,13 @@ class TypeFixer(Agent):
         result.data = {
             "conversions": converted,
             "kept_as_text": notes,
-            "manifest": {
-                "rows_in": total,
-                "rows_out": total - n_quarantined,
-                "rows_quarantined": n_quarantined,
-                "rows_removed": 0,
-                "columns_added": added,
-                "columns_dropped": [],
-                "type_changes": {c: v["to"] for c, v in converted.items()},
-                "nulls_introduced": nulls_introduced,
-            },
+            "manifest": manifest(
+                total,
+                quarantined=n_quarantined,
+                added=added,
+                type_changes={c: v["to"] for c, v in converted.items()},
+                nulls_introduced=nulls_introduced,
+            ),
             "tables": [
                 {
                     "title": "Column conversions",

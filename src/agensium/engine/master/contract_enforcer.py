@@ -118,6 +118,30 @@ def _bound(value: Any, dtype: pl.DataType) -> Any:
     return value
 
 
+def _allowed(vc: ValueConstraint) -> list[str]:
+    return [str(v) for v in vc.allowed_values or []]
+
+
+def _not_allowed(col: pl.Expr, allowed: list[str]) -> pl.Expr:
+    """A present value outside the allowed ones (compared as text, as the contract lists them)."""
+    return col.is_not_null() & ~col.cast(pl.String).is_in(allowed)
+
+
+def _orderable(dtype: pl.DataType) -> bool:
+    """Types a min/max bound applies to."""
+    return dtype.is_numeric() or dtype == pl.Date or isinstance(dtype, pl.Datetime)
+
+
+def _outside(col: pl.Expr, lo: Any, hi: Any) -> pl.Expr:
+    """Below `lo` or above `hi` (a missing bound never trips)."""
+    mask = pl.lit(False)
+    if lo is not None:
+        mask = mask | (col < lo)
+    if hi is not None:
+        mask = mask | (col > hi)
+    return mask
+
+
 class ContractEnforcer(Agent):
     id = "contract-enforcer"
     Params = ContractEnforcerParams
@@ -313,19 +337,13 @@ class ContractEnforcer(Agent):
         if not vc.nullable:
             out.append((c, "missing_value", "high", "value is required", col.is_null()))
         if vc.allowed_values is not None:
-            allowed = [str(v) for v in vc.allowed_values]
+            allowed = _allowed(vc)
             out.append((c, "invalid_value", "medium", f"value not in allowed values {allowed[:10]}",
-                        col.is_not_null() & ~col.cast(pl.String).is_in(allowed)))
+                        _not_allowed(col, allowed)))
         lo, hi = _bound(vc.min_value, dtype), _bound(vc.max_value, dtype)
-        if (lo is not None or hi is not None) and (dtype.is_numeric() or dtype in (pl.Date,)
-                                                   or isinstance(dtype, pl.Datetime)):
-            mask = pl.lit(False)
-            if lo is not None:
-                mask = mask | (col < lo)
-            if hi is not None:
-                mask = mask | (col > hi)
+        if (lo is not None or hi is not None) and _orderable(dtype):
             out.append((c, "out_of_range", "medium", f"value outside [{vc.min_value}, {vc.max_value}]",
-                        col.is_not_null() & mask))
+                        col.is_not_null() & _outside(col, lo, hi)))
         if vc.pattern:
             name = vc.pattern_name or "the pattern"
             out.append((c, "format_violation", "medium", f"value does not match {name}",
@@ -338,23 +356,17 @@ class ContractEnforcer(Agent):
         expr = col
         touched = False
         if vc.allowed_values is not None and p.default_value_strategy != "keep":
-            allowed = [str(v) for v in vc.allowed_values]
-            bad = col.is_not_null() & ~col.cast(pl.String).is_in(allowed)
+            bad = _not_allowed(col, _allowed(vc))
             repl = pl.lit(vc.default_value).cast(dtype, strict=False) if (
                 p.default_value_strategy == "default" and vc.default_value is not None) else pl.lit(None, dtype)
             expr = pl.when(bad).then(repl).otherwise(expr)
             touched = True
         lo, hi = _bound(vc.min_value, dtype), _bound(vc.max_value, dtype)
-        if vc.cap_strategy != "flag" and (dtype.is_numeric() or dtype == pl.Date or isinstance(dtype, pl.Datetime)):
+        if vc.cap_strategy != "flag" and _orderable(dtype):
             if vc.cap_strategy == "cap":
                 expr = expr.clip(lo, hi)
             else:
-                mask = pl.lit(False)
-                if lo is not None:
-                    mask = mask | (col < lo)
-                if hi is not None:
-                    mask = mask | (col > hi)
-                expr = pl.when(mask).then(None).otherwise(expr)
+                expr = pl.when(_outside(col, lo, hi)).then(None).otherwise(expr)
             touched = True
         return [expr.alias(c)] if touched else []
 

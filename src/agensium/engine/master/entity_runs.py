@@ -108,9 +108,8 @@ def er_tables(result: ERResult) -> tuple[list[dict], list[dict]]:
               ([r["field"], r["level"], r["m"], r["u"], r["match_weight"]]
                for r in result.model.describe(result.comparators))),
     ]
-    charts = [{"title": "Clusters by size", "type": "bar", "labels": [int(s) for s in sizes["s"]],
-               "series": [{"name": "clusters", "values": [int(v) for v in sizes["n"]]}],
-               "x_title": "records in cluster", "y_title": "clusters"}]
+    charts = [bar_chart("Clusters by size", [int(s) for s in sizes["s"]], [int(v) for v in sizes["n"]], "clusters",
+                        "records in cluster", "clusters")]
     probs = result.pairs["match_probability"] if result.pairs.height else pl.Series([], dtype=pl.Float64)
     if probs.len():
         hist = (pl.DataFrame({"p": probs}).with_columns((pl.col("p") * 10).floor().clip(0, 9).alias("b"))

@@ -23,14 +23,16 @@ from agensium.engine.agent import (
     SummaryCard,
 )
 from agensium.engine.master.common import bar_chart, issue_rows, row_issues, status_of, table_from_frame
-from agensium.engine.master.entity_runs import STATE_MEMBERS, er_tables, write_membership, write_pairs
+from agensium.engine.master.entity_runs import er_tables, write_membership, write_pairs
 from agensium.engine.master.survivors import (
     MatchParams,
     build_survivors,
     check_rule,
     conflict_stats,
     golden_out,
+    resolution_rate,
     rules_applied,
+    write_provenance,
 )
 
 
@@ -58,7 +60,6 @@ class GoldenRecordBuilder(Agent):
 
     def run(self, params: GoldenRecordBuilderParams, ctx: RunContext) -> AgentResult:
         p = params
-        ctx.state.setdefault(STATE_MEMBERS, str(ctx.data.path))
         s = build_survivors(ctx, self.id, p, p.default_survivorship_rule)
         res = s.result
         golden = golden_out(s)
@@ -67,8 +68,7 @@ class GoldenRecordBuilder(Agent):
         n, g = res.stats["rows"], golden.height
         avg_trust = float(golden["__trust_score__"].mean() or 1.0)
         compression = n / g if g else 1.0
-        resolution = 100.0 * stats["conflicts_resolved"] / stats["conflicts_detected"] \
-            if stats["conflicts_detected"] else 100.0
+        resolution = resolution_rate(stats)
         score = round(avg_trust * 100 * 0.4 + min(100.0, compression * 20) * 0.3 + resolution * 0.3, 2)
         if res.stats["multi_row_clusters"] == 0:
             score = round(avg_trust * 100 * 0.4 + 30.0 + resolution * 0.3, 2)  # nothing to merge is not a flaw
@@ -125,9 +125,6 @@ class GoldenRecordBuilder(Agent):
                                     *[pl.col(c).round(4).alias("__trust__" + c.removeprefix("__conf__")) for c in conf])
         (golden.rename({"__row_id__": "golden_row_index"})
          .join(per_field, on="__cluster_id__", how="left", maintain_order="left").write_csv(gpath))
-        ppath = ctx.output_path("golden_provenance.csv")
-        s.provenance.rename({"source_row": "source_row_index"}).write_csv(ppath)
         return [OutputFile(name=gpath.name, path=gpath, kind="golden", mime_type="text/csv", rows=golden.height),
                 write_membership(ctx, s.result), write_pairs(ctx, s.result),
-                OutputFile(name=ppath.name, path=ppath, kind="other", mime_type="text/csv",
-                           rows=s.provenance.height)]
+                write_provenance(ctx, s, "golden_provenance.csv")]

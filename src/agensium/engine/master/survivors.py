@@ -8,9 +8,16 @@ from typing import Any
 import polars as pl
 from pydantic import Field, field_validator
 
-from agensium.engine.agent import ROW_ID, AgentParams, Dataset, RunContext
+from agensium.engine.agent import ROW_ID, AgentParams, Dataset, OutputFile, RunContext
 from agensium.engine.master.common import user_columns
-from agensium.engine.master.entity_runs import auto_column, er_config, members_dataset, rules_for, run_er
+from agensium.engine.master.entity_runs import (
+    STATE_MEMBERS,
+    auto_column,
+    er_config,
+    members_dataset,
+    rules_for,
+    run_er,
+)
 from agensium.engine.master.er import ERResult
 from agensium.engine.master.semantic_types import ID_KINDS, detect_all
 from agensium.engine.master.survivorship import RULE_ALIASES, SurvivorshipConfig, canonical_rule, resolve
@@ -63,6 +70,7 @@ class Survivors:
 
 
 def build_survivors(ctx: RunContext, agent_id: str, p: MatchParams, default_rule: str) -> Survivors:
+    ctx.state.setdefault(STATE_MEMBERS, str(ctx.data.path))  # the first of the two agents fixes the members
     members = members_dataset(ctx)
     cols = user_columns(members.schema)
     config = er_config(ctx, agent_id, p, cols)
@@ -122,3 +130,16 @@ def conflict_stats(s: Survivors) -> dict[str, Any]:
             "conflicts_resolved": conflicts.filter(pl.col("confidence") >= 0.5).height,
             "low_confidence_resolutions": conflicts.filter(pl.col("confidence") < 0.5).height,
             "average_confidence": round(float(conflicts["confidence"].mean() or 1.0), 4)}
+
+
+def resolution_rate(stats: dict[str, Any]) -> float:
+    """Percent of field conflicts resolved with confidence (100 when there was nothing to resolve)."""
+    detected = stats["conflicts_detected"]
+    return 100.0 * stats["conflicts_resolved"] / detected if detected else 100.0
+
+
+def write_provenance(ctx: RunContext, s: Survivors, name: str) -> OutputFile:
+    """Every field decision (winner, rule, confidence, source row) as a CSV output."""
+    path = ctx.output_path(name)
+    s.provenance.rename({"source_row": "source_row_index"}).write_csv(path)
+    return OutputFile(name=path.name, path=path, kind="other", mime_type="text/csv", rows=s.provenance.height)

@@ -28,14 +28,16 @@ from agensium.engine.master.common import (
     status_of,
     table_from_frame,
 )
-from agensium.engine.master.entity_runs import STATE_MEMBERS, er_tables, write_membership, write_pairs
+from agensium.engine.master.entity_runs import er_tables, write_membership, write_pairs
 from agensium.engine.master.survivors import (
     MatchParams,
     build_survivors,
     check_rule,
     conflict_stats,
     golden_out,
+    resolution_rate,
     rules_applied,
+    write_provenance,
 )
 
 
@@ -60,7 +62,6 @@ class SurvivorshipResolver(Agent):
 
     def run(self, params: SurvivorshipResolverParams, ctx: RunContext) -> AgentResult:
         p = params
-        ctx.state.setdefault(STATE_MEMBERS, str(ctx.data.path))
         s = build_survivors(ctx, self.id, p, p.default_rule)
         res = s.result
         stats = conflict_stats(s)
@@ -68,15 +69,10 @@ class SurvivorshipResolver(Agent):
         low = s.provenance.filter(pl.col("conflict") & (pl.col("confidence") < p.min_confidence_threshold))
         n = res.stats["rows"]
         clusters = res.stats["clusters"]
-        resolution_rate = 100.0 * stats["conflicts_resolved"] / stats["conflicts_detected"] \
-            if stats["conflicts_detected"] else 100.0
+        resolved_pct = resolution_rate(stats)
         coverage = 100.0 * len(res.fields) / max(1, len(s.config.columns))
-        score = round(0.5 * resolution_rate + 35.0 * stats["average_confidence"] + 0.15 * min(100.0, coverage), 2)
-        outputs: list[OutputFile] = []
-        dpath = ctx.output_path("survivorship_decisions.csv")
-        s.provenance.rename({"source_row": "source_row_index"}).write_csv(dpath)
-        outputs.append(OutputFile(name=dpath.name, path=dpath, kind="other", mime_type="text/csv",
-                                  rows=s.provenance.height))
+        score = round(0.5 * resolved_pct + 35.0 * stats["average_confidence"] + 0.15 * min(100.0, coverage), 2)
+        outputs: list[OutputFile] = [write_provenance(ctx, s, "survivorship_decisions.csv")]
         if "golden-record-builder" not in ctx.state.get("agents", []):
             outputs += [write_membership(ctx, res), write_pairs(ctx, res)]
         if p.collapse:
@@ -117,7 +113,7 @@ class SurvivorshipResolver(Agent):
         summary = {"total_records": n, "clusters": clusters, "multi_record_clusters": res.stats["multi_row_clusters"],
                    "records_merged": n - clusters, "candidate_pairs": res.stats["candidate_pairs"],
                    "matched_pairs": res.stats["matched_pairs"], "review_pairs": res.stats["review_pairs"],
-                   **stats, "resolution_rate": round(resolution_rate, 2)}
+                   **stats, "resolution_rate": round(resolved_pct, 2)}
         data = {"survivorship_score": score, "quality_status": status_of(score, p.excellent_threshold,
                                                                           p.good_threshold),
                 "statistics": summary, "rules_applied": rules_applied(s),
