@@ -8,6 +8,7 @@ works on its own.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -107,13 +108,24 @@ def build_profile(
     row_hash: list[np.ndarray] = []
     row_missing: list[np.ndarray] = []
     parts: list[pl.DataFrame] = []
+    # typing text from the sample is mostly single-threaded Python: it runs on its own thread while Polars
+    # computes the batch's statistics, and the hook picks its result up
+    pool = ThreadPoolExecutor(1, thread_name_prefix="agensium-sample")
+    pending: list[Future[tuple[pl.DataFrame, dict[str, SemanticType]]]] = []
+    submitted = [0]
+
+    def typed_sample(df: pl.DataFrame, batch: list[str], first: bool) -> tuple[pl.DataFrame, dict[str, SemanticType]]:
+        part = df.select([ROW_ID, *batch] if first and ROW_ID in df.columns else batch)[idx]
+        return part, {c: value_type(part[c], min_share=opts.semantic_min_share, phone_region=opts.phone_region)
+                      for c in batch if column_kind(schema[c]) == "string"}
+
+    def before(df: pl.DataFrame, batch: list[str]) -> None:
+        pending.append(pool.submit(typed_sample, df, batch, submitted[0] == 0))
+        submitted[0] += 1
 
     def hook(df: pl.DataFrame, batch_stats: dict[str, ColumnStats]) -> None:
-        batch = list(batch_stats)
-        part = df.select(batch if parts else [ROW_ID, *batch] if ROW_ID in df.columns else batch)[idx]
+        part, text_types = pending.pop(0).result()
         parts.append(part)
-        text_types = {c: value_type(part[c], min_share=opts.semantic_min_share, phone_region=opts.phone_region)
-                      for c in batch if column_kind(schema[c]) == "string"}
         checks = {c: e for c, t in text_types.items() if (e := conformance_expr(t, c)) is not None}
         if checks:
             row = df.select([e.sum().alias(c) for c, e in checks.items()]).row(0, named=True)
@@ -127,8 +139,12 @@ def build_profile(
             batch_hook(df, batch_stats, prof)
 
     extras.batch_hook = hook
-    prof.stats = compute_stats(dataset.path, cols, opts.stats, extras=extras,
-                               on_batch=(lambda f: progress(0.95 * f)) if progress else None)
+    extras.before_batch = before
+    try:
+        prof.stats = compute_stats(dataset.path, cols, opts.stats, extras=extras,
+                                   on_batch=(lambda f: progress(0.95 * f)) if progress else None)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     prof.sample = pl.concat(parts, how="horizontal") if parts else pl.DataFrame()
     prof.sorted_values = extras.sorted_values
     prof.value_counts = extras.value_counts
@@ -169,10 +185,16 @@ def _row_signals(df: pl.DataFrame, batch: dict[str, ColumnStats], schema: pl.Sch
         miss.append(e.cast(pl.Int32))
     out = df.select(*[pl.col(c).hash(seed=7).alias(f"h{i}") for i, c in enumerate(cols)],
                     (pl.sum_horizontal(miss) if miss else pl.lit(0, dtype=pl.Int32)).alias("m"))
-    h = out["h0"].to_numpy().astype(np.uint64)
-    with np.errstate(over="ignore"):  # per-column hashes mixed into one row hash (wrapping arithmetic)
-        for i in range(1, len(cols)):
-            h = (h * np.uint64(0x100000001B3)) ^ out[f"h{i}"].to_numpy()
+    hashes = [out[f"h{i}"].to_numpy() for i in range(len(cols))]
+    h = hashes[0].astype(np.uint64)  # a copy: mixed in place below
+    prime = np.uint64(0x100000001B3)
+    # per-column hashes mixed into one row hash (wrapping arithmetic), in place and in cache-sized slices
+    with np.errstate(over="ignore"):
+        for start in range(0, len(h), 1 << 16):
+            part = h[start: start + (1 << 16)]
+            for other in hashes[1:]:
+                np.multiply(part, prime, out=part)
+                np.bitwise_xor(part, other[start: start + (1 << 16)], out=part)
     m = np.broadcast_to(out["m"].to_numpy().astype(np.int32), (df.height,)).copy()
     if not row_hash:
         row_hash.append(h.astype(np.uint64))
