@@ -24,6 +24,9 @@ from agensium.errors import AgensiumError, ErrorCode
 
 EXIT_FAILED, EXIT_BAD_INPUT, EXIT_CANCELLED = 1, 2, 130
 
+skip_teardown = False
+"""Set once a run has ended and its outputs are closed: `agensium.cli.main` may then end the process at once."""
+
 
 def _fail(code: str, message: str, exit_code: int = EXIT_BAD_INPUT) -> typer.Exit:
     first_line = " ".join(message.split())
@@ -82,6 +85,7 @@ def run(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log agent errors to stderr"),
 ) -> None:
     """Run a tool on local files and write its reports and data."""
+    global skip_teardown
     from agensium.engine.pipeline import RunRequest, run_tool
     from agensium.engine.registry import get_tool
 
@@ -130,6 +134,7 @@ def run(
         signal.signal(signal.SIGINT, previous)
         logging.getLogger("agensium").removeHandler(handler)
         handler.close()
+        skip_teardown = True
 
     _print_summary(outcome)
     if outcome.status == "cancelled":

@@ -20,7 +20,6 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -29,6 +28,7 @@ from typing import Any, Literal
 import polars as pl
 
 from agensium.engine.agent import (
+    IN_MEMORY_MAX_BYTES,
     ROW_ID,
     ROW_ISSUE_SCHEMA,
     SCRATCH_COMPRESSION,
@@ -85,6 +85,10 @@ class RunRequest:
     work_dir: Path | None = None
     sheet: str | int | None = None
     """Excel inputs: the sheet to read (name or 0-based index; first sheet by default)."""
+    in_memory_max_bytes: int = IN_MEMORY_MAX_BYTES
+    """The primary input is held in memory when its table would take at most this many bytes (0: always
+    streamed to Parquet). A baseline is always streamed: only drift reads it, once, in column batches, and
+    holding both tables would double the run's memory."""
 
 
 def _display_name(src: Path | str) -> str:
@@ -198,8 +202,8 @@ def run_tool(
 
 def _preload(tool: Any, agent_ids: list[str]) -> threading.Thread | None:
     """Import the heavy modules the run's agents use lazily (`preload_modules` on the agent class) in a
-    background thread while the inputs are read: the reader is mostly GIL-free Polars work that leaves
-    some CPU idle, so the imports (scipy.stats: ~0.4 s) mostly vanish from the wall time."""
+    background thread while the inputs are read: the reader is mostly GIL-free Polars work, so the imports
+    (scipy.special: ~0.2 s) mostly overlap with it."""
     modules: list[str] = []
     for agent_id in agent_ids:
         try:
@@ -227,13 +231,12 @@ def _read_inputs(req: RunRequest, work: Path) -> tuple[Dataset, Dataset | None, 
     roles = [role for role in DATA_ROLES if role in req.inputs]
 
     def read(role: str) -> Dataset:
-        return read_dataset(req.inputs[role], work / f"input-{role}.parquet", names[role], sheet=req.sheet)
+        return read_dataset(req.inputs[role], work / f"input-{role}.parquet", names[role], sheet=req.sheet,
+                            in_memory_max_bytes=req.in_memory_max_bytes if role == "primary" else 0)
 
-    # primary and baseline are read side by side (the reader's single-threaded stretches overlap); the
-    # primary's error, if any, is the one reported
-    with ThreadPoolExecutor(max(1, len(roles)), thread_name_prefix="agensium-read") as pool:
-        futures = {role: pool.submit(read, role) for role in roles}
-        datasets: dict[str, Dataset] = {role: futures[role].result() for role in roles}
+    # one after the other: each read already keeps the cores busy, and two side by side would hold both
+    # readers' buffers at once; the primary is read first, so its error is the one reported
+    datasets: dict[str, Dataset] = {role: read(role) for role in roles}
     schema_path: Path | None = None
     if "schema" in req.inputs:
         src = req.inputs["schema"]

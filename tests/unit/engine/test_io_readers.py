@@ -16,12 +16,18 @@ from agensium.errors import AgensiumError, ErrorCode
 
 
 def _read(tmp_path: Path, name: str, content: bytes, **kw) -> tuple[pl.DataFrame, dict]:
+    """Read twice: into memory (small files) and streamed to Parquet; both must give the same table."""
     src = tmp_path / name
     src.write_bytes(content)
     ds = read_dataset(src, tmp_path / "out.parquet", **kw)
-    df = pl.read_parquet(ds.path)
+    assert ds.frame is not None and not ds.path.exists()  # small: held in memory, nothing written yet
+    streamed = read_dataset(src, tmp_path / "streamed.parquet", in_memory_max_bytes=0, **kw)
+    assert streamed.frame is None and streamed.path.is_file()
+    df = ds.frame
     assert df.columns[0] == ROW_ID and df.schema[ROW_ID] == pl.Int64
     assert df[ROW_ID].to_list() == list(range(df.height))
+    assert pl.read_parquet(streamed.path).equals(df) and streamed.read_notes == ds.read_notes
+    assert pl.read_parquet(ds.file()).equals(df)  # written out on demand, same table
     return df.drop(ROW_ID), ds.read_notes
 
 
@@ -200,13 +206,13 @@ def test_excel_sheet_by_name_index_and_default(tmp_path: Path) -> None:
     late = [["a", "a", "", "b"]] + [[i, 2, 3, "x"] for i in range(1, 300)] + [["late", 2, 3, "y"]]
     _xlsx(src, {"First": late, "Second": [["k", "v"], ["one", 1.5]]})
     ds = read_dataset(src, tmp_path / "o1.parquet")
-    df = pl.read_parquet(ds.path)
+    df = pl.read_parquet(ds.file())
     assert df.columns == [ROW_ID, "a", "a_2", "column_3", "b"]
     assert df["a"][-1] == "late" and df["a"][0] == "1" and df.height == 300  # late text kept, not nulled
     assert ds.read_notes["sheets"] == ["First", "Second"] and ds.read_notes["sheet"] == "First"
     for sheet in ("Second", 1):
         ds2 = read_dataset(src, tmp_path / f"o-{sheet}.parquet", sheet=sheet)
-        assert pl.read_parquet(ds2.path).drop(ROW_ID).rows() == [("one", 1.5)]
+        assert pl.read_parquet(ds2.file()).drop(ROW_ID).rows() == [("one", 1.5)]
     with pytest.raises(AgensiumError) as info:
         read_dataset(src, tmp_path / "o3.parquet", sheet="Nope")
     assert "Second" in info.value.message
@@ -258,7 +264,7 @@ def test_parquet_is_scanned_and_user_row_id_column_renamed(tmp_path: Path) -> No
     src = tmp_path / "in.parquet"
     pl.DataFrame({ROW_ID: [9, 8], "x": ["a", "b"]}).write_parquet(src)
     ds = read_dataset(src, tmp_path / "o.parquet")
-    df = pl.read_parquet(ds.path)
+    df = pl.read_parquet(ds.file())
     assert df.columns == [ROW_ID, f"{ROW_ID}_2", "x"]
     assert df[f"{ROW_ID}_2"].to_list() == [9, 8] and df[ROW_ID].to_list() == [0, 1]
 
@@ -294,7 +300,7 @@ def test_s3_uri_is_downloaded_then_read(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setattr(s3, "make_client", lambda: fake)
     ds = read_dataset("s3://bkt/users/1/in%20put.csv", tmp_path / "o.parquet")
     assert ds.name == "in put.csv" and ds.read_notes["source"] == "s3://bkt/users/1/in%20put.csv"
-    assert pl.read_parquet(ds.path).drop(ROW_ID).rows() == [(1, 2)]
+    assert pl.read_parquet(ds.file()).drop(ROW_ID).rows() == [(1, 2)]
     with pytest.raises(AgensiumError) as info:
         read_dataset("s3://bkt/missing.csv", tmp_path / "o2.parquet")
     assert info.value.code == ErrorCode.FILES_NOT_FOUND
@@ -324,4 +330,24 @@ def test_glob_characters_in_file_names_are_literal(tmp_path: Path, name: str) ->
     else:
         _xlsx(src, {"S": [["a", "b"], [1, 2]]})
     ds = read_dataset(src, tmp_path / "o.parquet")
-    assert ds.name == name and pl.read_parquet(ds.path).drop(ROW_ID).row(0) == (1, 2)
+    assert ds.name == name and pl.read_parquet(ds.file()).drop(ROW_ID).row(0) == (1, 2)
+
+
+def test_memory_estimate_sees_short_fields_grow(tmp_path: Path) -> None:
+    """A file of one-character fields takes several times its size in memory (8-byte numbers, 16-byte
+    string views): the in-memory decision follows the estimate, not the file size."""
+    from agensium.engine.io.csv_reader import memory_estimate
+    from agensium.engine.io.sniff import sniff_dialect
+
+    src = tmp_path / "narrow.csv"
+    src.write_text("a,b,c\n" + "1,x,2\n" * 20_000)
+    size = src.stat().st_size
+    dialect = sniff_dialect(src.read_text()[:4096], default_delimiter=",")
+    est = memory_estimate(src, {"a": pl.Int64(), "b": pl.String(), "c": pl.Int64()}, dialect, lossy=False)
+    actual = 20_000 * (8 + 16 + 8)
+    assert 0.9 * actual <= est <= 1.1 * actual and est > 4 * size
+    in_mem = read_dataset(src, tmp_path / "a.parquet", in_memory_max_bytes=2 * actual)
+    streamed = read_dataset(src, tmp_path / "b.parquet", in_memory_max_bytes=2 * size)  # > size, < estimate
+    assert in_mem.frame is not None and streamed.frame is None and streamed.path.is_file()
+    assert in_mem.row_count == streamed.row_count == 20_000
+    assert pl.read_parquet(streamed.path).equals(in_mem.frame)

@@ -33,7 +33,7 @@ def test_read_csv_and_xlsx_from_s3(s3_env: Any, tmp_path: Path) -> None:
     client.put_object(Bucket=bucket, Key="in/people data.csv", Body=b"name;age\nann;30\nbob;41\n")
     ds = read_dataset(f"s3://{bucket}/in/people%20data.csv", tmp_path / "o.parquet")
     assert ds.name == "people data.csv" and ds.read_notes["delimiter"] == ";"
-    assert pl.read_parquet(ds.path).drop(ROW_ID).rows() == [("ann", 30), ("bob", 41)]
+    assert pl.read_parquet(ds.file()).drop(ROW_ID).rows() == [("ann", 30), ("bob", 41)]
     assert not any(p.name.startswith("tmp") for p in tmp_path.iterdir())  # the download is cleaned up
 
 

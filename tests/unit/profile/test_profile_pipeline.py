@@ -108,3 +108,22 @@ def test_profiler_charts_are_capped(tmp_path):
     assert charts[0]["title"] == "Quality score by column" and len(charts) == 1 + 5
     hist = charts[1]
     assert hist["type"] == "histogram" and sum(hist["series"][0]["values"]) == 50
+
+
+def _comparable(report: dict) -> dict:
+    """Agent data, scores and row issues: everything but timings and file locations."""
+    return {a: {k: r[k] for k in ("status", "score", "data")} for a, r in report["agent_results"].items()} | {
+        "issues": report.get("issue_summary")}
+
+
+def test_in_memory_and_streamed_primary_give_the_same_report(run, tmp_path):
+    """The primary held in memory (the default for small inputs) and streamed to Parquet agree exactly."""
+    out, _, tmp = run
+    assert out.report["metadata"]["inputs"]["primary"]["rows"] == 344
+    params = {"test-coverage-agent": {"unique_columns": ["email"], "range_tests": {"body_mass_g": {"min": 2800}}}}
+    streamed = run_tool(RunRequest(tool_id="profile-my-data", inputs={"primary": tmp / "penguins.csv",
+                                                                       "baseline": tmp / "baseline.csv"},
+                                   out_dir=tmp_path / "out", parameters=params, formats=("json",),
+                                   in_memory_max_bytes=0))
+    assert streamed.status == "completed"
+    assert _comparable(json.loads(json.dumps(streamed.report))) == _comparable(json.loads(json.dumps(out.report)))

@@ -160,7 +160,7 @@ class CleanseWriteback(Agent):
                 gone_q = orig.join(gone.lazy(), on=ROW_ID, how="semi").select(
                     [pl.col(c).null_count().alias(c) for c in common]
                 )
-                now_d, was_d = null_counts(ctx.data.path, common), null_counts(ctx.original.path, common)
+                now_d, was_d = null_counts(ctx.data, common), null_counts(ctx.original, common)
                 if now_d is None or was_d is None:  # no footer statistics: count from the data
                     now_d, was_d = (
                         {c: v for c, v in zip(common, f.row(0), strict=True)}

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from agensium.engine.agent import ROW_ID, ROW_ISSUE_SCHEMA, SummaryCard
+from agensium.engine.agent import ROW_ID, ROW_ISSUE_SCHEMA, Dataset, SummaryCard
 from agensium.errors import AgensiumError, ErrorCode
 
 NUMERIC_TYPES = (
@@ -153,11 +152,15 @@ def text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     return expr if dtype == pl.String else expr.cast(pl.String)
 
 
-def null_counts(path: Path, columns: list[str]) -> dict[str, int] | None:
-    """Null count per column from the Parquet footer statistics (no data read); None if missing."""
+def null_counts(data: Dataset, columns: list[str]) -> dict[str, int] | None:
+    """Null count per column from the frame in memory or the Parquet footer statistics (no data read);
+    None if missing."""
     import pyarrow.parquet as pq
 
-    meta = pq.ParquetFile(path).metadata
+    if data.frame is not None:
+        schema = data.frame.schema
+        return None if any(c not in schema for c in columns) else {c: data.frame[c].null_count() for c in columns}
+    meta = pq.ParquetFile(data.path).metadata
     names = [meta.schema.column(i).path for i in range(meta.num_columns)]
     index = {n: i for i, n in enumerate(names)}
     out: dict[str, int] = {}

@@ -1,4 +1,4 @@
-"""CSV/TSV/TXT into typed Parquet, streaming.
+"""CSV/TSV/TXT into typed Parquet, streaming, or into a DataFrame when the file is small.
 
 The sniffed dialect drives `pl.scan_csv(...).sink_parquet`, so a 10M-row file never sits in memory.
 Files that are not UTF-8 are first transcoded to a UTF-8 temp file in fixed-size chunks. Types are
@@ -74,8 +74,11 @@ def _count_long_rows(path: Path, schema: dict[str, pl.DataType], dialect: Any, l
     return int(lf.select(pl.col("__extra_field__").is_not_null().sum()).collect().item())
 
 
-def read_csv(source: Path, dest: Path, name: str, row_id: str, work: Path | None = None) -> dict[str, Any]:
-    """Write `source` as Parquet at `dest` (ROW_ID first); returns the read notes."""
+def read_csv(source: Path, dest: Path, name: str, row_id: str, work: Path | None = None,
+             in_memory_max_bytes: int = 0) -> tuple[dict[str, Any], pl.DataFrame | None]:
+    """Write `source` as Parquet at `dest` (ROW_ID first), or return it as a DataFrame when the text is at
+    most `in_memory_max_bytes` long (a frame takes about as much memory as its CSV text); returns the
+    read notes and the frame (None when written to `dest`)."""
     size = source.stat().st_size
     if size == 0:
         raise AgensiumError(ErrorCode.FILE_EMPTY, f"{name}: the file is empty (0 bytes)", {"file": name})
@@ -111,7 +114,7 @@ def read_csv(source: Path, dest: Path, name: str, row_id: str, work: Path | None
             if cr_only:
                 notes["line_endings"] = "CR (converted)"
         try:
-            _convert(path, dest, name, row_id, dialect, notes, lossy_ok)
+            frame = _convert(path, dest, name, row_id, dialect, notes, lossy_ok, in_memory_max_bytes)
         except _NotUtf8:
             fallback = "cp1252"
             path = Path(tmp) / "utf8.csv"
@@ -121,8 +124,9 @@ def read_csv(source: Path, dest: Path, name: str, row_id: str, work: Path | None
                 fallback = "latin-1"
                 transcode_to_utf8(source, fallback, path, name, cr_newlines=cr_only)
             notes.update(encoding=fallback, transcoded_from=fallback)
-            _convert(path, dest, name, row_id, dialect, notes, lossy_ok=True)
-    return notes
+            frame = _convert(path, dest, name, row_id, dialect, notes, lossy_ok=True,
+                             in_memory_max_bytes=in_memory_max_bytes)
+    return notes, frame
 
 
 class _NotUtf8(Exception):
@@ -130,7 +134,7 @@ class _NotUtf8(Exception):
 
 
 def _convert(path: Path, dest: Path, name: str, row_id: str, dialect: Any, notes: dict[str, Any],
-             lossy_ok: bool) -> None:
+             lossy_ok: bool, in_memory_max_bytes: int = 0) -> pl.DataFrame | None:
     raw_names = dialect.header if dialect.has_header else [""] * dialect.columns
     names, renamed = unique_names(raw_names)
     if renamed:
@@ -144,18 +148,22 @@ def _convert(path: Path, dest: Path, name: str, row_id: str, dialect: Any, notes
         inferred = _infer(path, dialect, len(names), lossy=True)
         notes["invalid_utf8_replaced"] = True
     schema: dict[str, pl.DataType] = dict(zip(names, inferred, strict=True))
+    in_memory = in_memory_max_bytes > 0 and memory_estimate(path, schema, dialect, lossy) <= in_memory_max_bytes
     as_string: list[str] = []
     widened: list[str] = []
     ragged = False
+    frame: pl.DataFrame | None = None
     for attempt in range(2 * len(names) + 2):
         # each attempt writes its own file: an aborted sink may still be closing the previous one
         target = dest.with_name(f"{dest.name}.try{attempt}")
         try:
             lf = _scan(path, schema, dialect, lossy, ragged)
-            lf.with_row_index(row_id).with_columns(pl.col(row_id).cast(pl.Int64)).sink_parquet(
-                target, compression=SCRATCH_COMPRESSION
-            )
-            target.replace(dest)
+            lf = lf.with_row_index(row_id).with_columns(pl.col(row_id).cast(pl.Int64))
+            if in_memory:
+                frame = lf.collect().rechunk()
+            else:
+                lf.sink_parquet(target, compression=SCRATCH_COMPRESSION)
+                target.replace(dest)
             break
         except (pl.exceptions.ComputeError, pl.exceptions.SchemaError) as exc:
             target.unlink(missing_ok=True)
@@ -192,6 +200,35 @@ def _convert(path: Path, dest: Path, name: str, row_id: str, dialect: Any, notes
     long_rows = _count_long_rows(path, schema, dialect, lossy) if ragged else 0
     if long_rows or dialect.short_rows:
         notes["ragged_rows"] = {"long_rows_truncated": long_rows, "short_rows_in_sample": dialect.short_rows}
+    return frame
+
+
+ESTIMATE_ROWS = 2_000
+
+
+def memory_estimate(path: Path, schema: dict[str, pl.DataType], dialect: Any, lossy: bool) -> int:
+    """Bytes the whole file would take as a DataFrame, extrapolated from its first rows.
+
+    Text size is a poor guide on its own: in memory every string costs a 16-byte view (plus its bytes
+    beyond 12) and every number 8 bytes, so a file of short fields can grow eight-fold."""
+    size = path.stat().st_size
+    text_schema = {c: pl.String() for c in schema}
+    try:
+        head = _scan(path, text_schema, dialect, lossy, ragged=True).head(ESTIMATE_ROWS).collect()
+    except pl.exceptions.PolarsError:
+        return size * 8  # unreadable here: the full read reports it; assume the worst meanwhile
+    if head.height == 0:
+        return 0
+    lengths = head.select(pl.all().str.len_bytes().fill_null(0))
+    text_bytes = int(lengths.sum().sum_horizontal().item()) + head.height * len(schema)  # plus separators
+    per_row = 0.0
+    for c, dtype in schema.items():
+        if dtype == pl.String:
+            long = lengths[c].filter(lengths[c] > 12)
+            per_row += 16 + (float(long.sum()) / head.height)
+        else:
+            per_row += 1 if dtype == pl.Boolean else 8  # CSV types: 64-bit numbers and datetimes, bit-packed bools
+    return int(size / max(1, text_bytes) * head.height * per_row)
 
 
 def _infer(path: Path, dialect: Any, ncols: int, lossy: bool) -> list[pl.DataType] | None:

@@ -1,4 +1,4 @@
-"""Read a user's file into a typed Parquet `Dataset` with the hidden ROW_ID column first.
+"""Read a user's file into a typed `Dataset` (Parquet, or in memory when small) with the hidden ROW_ID column first.
 
 One entry point for every format and location: local paths and `s3://bucket/key` URIs; CSV/TSV/TXT
 (streamed), Excel, JSON/NDJSON, Parquet (scanned). The format comes from the content where the
@@ -15,7 +15,7 @@ from typing import Any
 
 import polars as pl
 
-from agensium.engine.agent import ROW_ID, SCRATCH_COMPRESSION, Dataset
+from agensium.engine.agent import IN_MEMORY_MAX_BYTES, ROW_ID, SCRATCH_COMPRESSION, Dataset
 from agensium.engine.io import s3
 from agensium.engine.io.csv_reader import read_csv
 from agensium.engine.io.excel_reader import read_excel
@@ -76,12 +76,22 @@ def _detect_format(source: Path, ext: str, name: str) -> str:
     raise AgensiumError(ErrorCode.UNSUPPORTED_FORMAT, f"{name}: unsupported format '.{ext}'", {"file": name, "ext": ext})
 
 
-def _finish(df_or_lf: pl.DataFrame | pl.LazyFrame, dest: Path) -> None:
+def _finish(df_or_lf: pl.DataFrame | pl.LazyFrame, dest: Path, in_memory: bool = False) -> pl.DataFrame | None:
+    """ROW_ID added; kept in memory when asked (returned), else streamed to Parquet at `dest`."""
     lf = df_or_lf.lazy() if isinstance(df_or_lf, pl.DataFrame) else df_or_lf
+    if in_memory:
+        return _with_row_id(lf).collect().rechunk()
     _with_row_id(lf).sink_parquet(dest, compression=SCRATCH_COMPRESSION)
+    return None
 
 
-def _read_parquet(source: Path, dest: Path, name: str) -> dict[str, Any]:
+def _small(df: pl.DataFrame | pl.LazyFrame, source: Path, limit: int) -> bool:
+    """Whether the table fits the in-memory limit (a lazily scanned one judged by its file's size)."""
+    size = df.estimated_size() if isinstance(df, pl.DataFrame) else source.stat().st_size
+    return size <= limit
+
+
+def _read_parquet(source: Path, dest: Path, name: str, limit: int) -> tuple[dict[str, Any], pl.DataFrame | None]:
     try:
         lf = pl.scan_parquet(source, glob=False)
         cols = lf.collect_schema().names()
@@ -90,13 +100,18 @@ def _read_parquet(source: Path, dest: Path, name: str) -> dict[str, Any]:
                             f"({(str(exc).splitlines() or [''])[0]})", {"file": name}) from exc
     names, renamed = unique_names(cols)
     notes: dict[str, Any] = {"renamed_columns": renamed} if renamed else {}
-    _finish(lf.rename(dict(zip(cols, names, strict=True))) if renamed else lf, dest)
-    return notes
+    import pyarrow.parquet as pq
+
+    meta = pq.ParquetFile(source).metadata  # uncompressed size: what the frame would take in memory
+    in_memory = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)) <= limit
+    frame = _finish(lf.rename(dict(zip(cols, names, strict=True))) if renamed else lf, dest, in_memory)
+    return notes, frame
 
 
 def read_dataset(source: Path | str, dest: Path, display_name: str | None = None, *,
-                 sheet: str | int | None = None) -> Dataset:
-    """Convert `source` (a local path or an s3:// URI) into Parquet at `dest`, streaming where possible.
+                 sheet: str | int | None = None, in_memory_max_bytes: int = IN_MEMORY_MAX_BYTES) -> Dataset:
+    """Convert `source` (a local path or an s3:// URI) into Parquet at `dest`, streaming where possible, or
+    into an in-memory frame when it takes at most `in_memory_max_bytes` (0: always Parquet).
 
     Raises `AgensiumError` naming the file: FILE_EMPTY, ENCODING_ERROR, UNSUPPORTED_FORMAT,
     UNREADABLE_FILE, FILES_NOT_FOUND (missing local file or S3 object), STORAGE_ERROR.
@@ -106,7 +121,8 @@ def read_dataset(source: Path | str, dest: Path, display_name: str | None = None
         dest.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=dest.parent) as tmp:
             local = s3.download(uri, Path(tmp))
-            ds = read_dataset(local, dest, display_name or local.name, sheet=sheet)
+            ds = read_dataset(local, dest, display_name or local.name, sheet=sheet,
+                              in_memory_max_bytes=in_memory_max_bytes)
         ds.read_notes["source"] = uri
         return ds
     source = Path(source)
@@ -117,21 +133,22 @@ def read_dataset(source: Path | str, dest: Path, display_name: str | None = None
         with tempfile.TemporaryDirectory() as tmp:
             link = Path(tmp) / f"input{source.suffix}"
             link.symlink_to(source.resolve())
-            return read_dataset(link, dest, name, sheet=sheet)
+            return read_dataset(link, dest, name, sheet=sheet, in_memory_max_bytes=in_memory_max_bytes)
     ext = Path(name).suffix.lower().lstrip(".") or source.suffix.lower().lstrip(".")
     fmt = _detect_format(source, ext, name)
     dest.parent.mkdir(parents=True, exist_ok=True)
+    limit = in_memory_max_bytes
     try:
         if fmt == "csv":
-            notes = read_csv(source, dest, name, ROW_ID, work=dest.parent)
+            notes, frame = read_csv(source, dest, name, ROW_ID, work=dest.parent, in_memory_max_bytes=limit)
         elif fmt in ("xlsx", "xls"):
             df, notes = read_excel(source, name, sheet)
-            _finish(df, dest)
+            frame = _finish(df, dest, _small(df, source, limit))
         elif fmt in ("json", "ndjson"):
             df, notes = read_json(source, name, fmt)
-            _finish(df, dest)
+            frame = _finish(df, dest, _small(df, source, limit))
         else:
-            notes = _read_parquet(source, dest, name)
+            notes, frame = _read_parquet(source, dest, name, limit)
     except AgensiumError:
         dest.unlink(missing_ok=True)
         raise
@@ -139,7 +156,7 @@ def read_dataset(source: Path | str, dest: Path, display_name: str | None = None
         dest.unlink(missing_ok=True)
         raise AgensiumError(ErrorCode.UNREADABLE_FILE, f"{name}: {(str(exc).splitlines() or [type(exc).__name__])[0]}",
                             {"file": name}) from exc
-    ds = Dataset(path=dest, name=name, source_format=fmt, read_notes={"format": fmt, **notes})
+    ds = Dataset(path=dest, name=name, source_format=fmt, read_notes={"format": fmt, **notes}, frame=frame)
     rows, columns = ds.row_count, len(ds.columns)
     if rows == 0:
         dest.unlink(missing_ok=True)

@@ -6,7 +6,6 @@ first one's result when it asks for the same matching configuration on the same 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -18,14 +17,14 @@ from agensium.engine.master.er.compare import LEVEL_LABELS
 from agensium.engine.master.survivorship import canonical_rule
 
 STATE_MEMBERS = "er_members"
-"""Path of the record-level dataset that entity resolution ran on (before any collapse)."""
+"""The record-level dataset that entity resolution ran on (before any collapse)."""
 STATE_CACHE = "er_cache"
 
 
 def members_dataset(ctx: RunContext) -> Dataset:
     """The record-level data: the input of the first collapsing agent, else the current data."""
-    path = ctx.state.get(STATE_MEMBERS)
-    return Dataset(path=Path(path), name=ctx.data.name) if path else ctx.data
+    members = ctx.state.get(STATE_MEMBERS)
+    return members if isinstance(members, Dataset) else ctx.data
 
 
 def er_config(ctx: RunContext, agent_id: str, params: Any, columns: list[str]) -> ERConfig:

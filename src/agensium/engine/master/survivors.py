@@ -70,7 +70,7 @@ class Survivors:
 
 
 def build_survivors(ctx: RunContext, agent_id: str, p: MatchParams, default_rule: str) -> Survivors:
-    ctx.state.setdefault(STATE_MEMBERS, str(ctx.data.path))  # the first of the two agents fixes the members
+    ctx.state.setdefault(STATE_MEMBERS, ctx.data)  # the first of the two agents fixes the members
     members = members_dataset(ctx)
     cols = user_columns(members.schema)
     config = er_config(ctx, agent_id, p, cols)

@@ -10,7 +10,6 @@ from the effect size (PSI).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -83,6 +82,11 @@ class DriftParams(AgentParams):
         return aliases.get(v, v) if isinstance(v, str) else v
 
 
+BASELINE_BATCH_BYTES = 128 * 1024 * 1024
+"""Baseline columns read into memory at once. Drift runs at the run's memory peak (the current data and its
+profile are held too), so its batches are half the profiler's."""
+
+
 def _numeric_expr(c: str, dtype: pl.DataType, semantic: str | None, date_format: str | None) -> pl.Expr | None:
     kind = column_kind(dtype)
     if kind == "numeric":
@@ -100,13 +104,13 @@ def _numeric_expr(c: str, dtype: pl.DataType, semantic: str | None, date_format:
 
 def _sorted_arrays(df: pl.DataFrame, exprs: dict[str, pl.Expr]) -> dict[str, np.ndarray]:
     """Sorted finite values per column. NumPy's sort releases the GIL and beats Polars' on one column, so
-    columns are sorted on parallel threads."""
+    columns are converted and sorted on parallel threads, each holding only its own column's copies."""
     if not exprs:
         return {}
-    vals = df.select(list(exprs.values()))
     cols = list(exprs)
     workers = 4 if df.height <= PARALLEL_SORT_MAX_ROWS else 1
-    return dict(zip(cols, parallel_map(lambda c: sorted_values(vals[c]), cols, max_workers=workers), strict=True))
+    return dict(zip(cols, parallel_map(lambda c: sorted_values(df.select(exprs[c]).to_series()), cols,
+                                       max_workers=workers), strict=True))
 
 
 def _category_counts(lf: pl.LazyFrame, cols: list[str]) -> dict[str, dict[Any, int]]:
@@ -150,12 +154,15 @@ def _text_types(dataset: Dataset, cols: list[str], n: int = 2000) -> dict[str, S
     """Without the profiler's result: what text columns hold (dates or numbers as text), from a sample."""
     if not cols:
         return {}
-    sample = sample_rows(dataset.path, n, 42).select(cols)
+    sample = sample_rows(dataset, n, 42).select(cols)
     return {c: value_type(sample[c]) for c in cols}
 
 
-def _metadata_nulls(path: Path, cols: list[str]) -> dict[str, int]:
+def _metadata_nulls(dataset: Dataset, cols: list[str]) -> dict[str, int]:
     """Null counts from Parquet row-group statistics (no data read); counted from data if absent."""
+    if dataset.frame is not None:
+        return {c: int(dataset.frame[c].null_count()) for c in cols}
+    path = dataset.path
     meta = pq.ParquetFile(path).metadata
     index = {meta.schema.column(j).path: j for j in range(meta.num_columns)}
     out: dict[str, int] = {}
@@ -231,7 +238,7 @@ class DriftDetector(Agent):
         far = {c for c in common if plan[c] == "categorical" and prof and c in prof.stats
                and (prof.stats[c].distinct or 0) > 10 * params.max_categories}
         if far:
-            base_nulls = _metadata_nulls(base.path, sorted(far))
+            base_nulls = _metadata_nulls(base, sorted(far))
             for c in far:
                 st = prof.stats[c]
                 f = {"field_name": c, "comparison": "categorical", "baseline_type": str(base_schema[c]),
@@ -244,7 +251,7 @@ class DriftDetector(Agent):
                                 "change_pp": rnd(cur_pct - base_pct, 4), "basis": "nulls (file metadata)"}
                 fields_by[c] = f
         rest = [c for c in common if c not in far]
-        batches = column_batches(base.path, rest, 256 * 1024 * 1024) if rest else []
+        batches = column_batches(base, rest, BASELINE_BATCH_BYTES) if rest else []
         for i, batch in enumerate(batches):
             ctx.check_cancelled()
             dfb = base.lazy().select(batch).collect()

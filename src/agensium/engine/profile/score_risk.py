@@ -24,10 +24,16 @@ from agensium.engine.agent import (
     SummaryCard,
     empty_row_issues,
 )
-from agensium.engine.profile.pii import COMPLIANCE, PII_SENSITIVITY, detect_column_pii, vector_check
+from agensium.engine.profile.pii import (
+    COMPLIANCE,
+    PII_SENSITIVITY,
+    PiiFinding,
+    detect_column_pii,
+    vector_check,
+)
 from agensium.engine.profile.presentation import bar_chart, rnd, table
 from agensium.engine.profile.shared import STATE_KEY, DatasetProfile, sample_rows
-from agensium.engine.profile.stats import column_kind
+from agensium.engine.profile.stats import column_kind, parallel_map
 
 
 class RiskParams(AgentParams):
@@ -68,27 +74,26 @@ class RiskScorer(Agent):
         # text, and 64-bit integers (the only numbers wide enough to hold a card number)
         cols = [c for c in data.columns if column_kind(schema[c]) == "string" or schema[c] in (pl.Int64, pl.UInt64)]
         sample = prof.sample if prof is not None and prof.sample_size >= params.pii_sample_size \
-            else sample_rows(data.path, max(params.pii_sample_size, 1000), params.seed)
+            else sample_rows(data, max(params.pii_sample_size, 1000), params.seed)
         ctx.progress(0.2, None)
         fields: list[dict[str, Any]] = []
-        findings = {}
-        for c in cols:
+        def detect(c: str) -> PiiFinding | None:
             ctx.check_cancelled()
-            if not params.pii_detection_enabled:
-                break
             vals = sample[c].drop_nulls()
             if schema[c].is_integer():  # only card numbers are plausibly stored as integers
                 vals = vals.filter(vals.cast(pl.Float64).abs() >= 1e12)
                 if vals.len() < 0.5 * max(1, sample[c].drop_nulls().len()):
-                    continue
+                    return None
             if vals.len() > params.pii_sample_size:
                 vals = vals.sample(params.pii_sample_size, seed=params.seed)
-            f = detect_column_pii(c, vals, min_share=params.min_match_share,
-                                  hinted_min_share=params.hinted_min_match_share,
-                                  use_name_hints=params.sensitive_field_detection_enabled,
-                                  phone_region=params.phone_region)
-            if f is not None:
-                findings[c] = f
+            return detect_column_pii(c, vals, min_share=params.min_match_share,
+                                     hinted_min_share=params.hinted_min_match_share,
+                                     use_name_hints=params.sensitive_field_detection_enabled,
+                                     phone_region=params.phone_region)
+
+        # each column's checks are one Polars query (GIL released): columns are checked on parallel threads
+        found = parallel_map(detect, cols) if params.pii_detection_enabled else []
+        findings = {c: f for c, f in zip(cols, found, strict=False) if f is not None}
         ctx.progress(0.6, None)
         # exact counts over the whole column; the profiler already counted columns whose semantic type is
         # the same validator (e-mail, card, IBAN, IPv4)

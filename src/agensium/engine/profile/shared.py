@@ -15,11 +15,17 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-import pyarrow.parquet as pq
 
 from agensium.engine.agent import ROW_ID, Dataset, RunContext
 from agensium.engine.profile.semantic import SemanticType, conformance_expr, infer_semantic, value_type
-from agensium.engine.profile.stats import ColumnStats, StatsExtras, StatsOptions, column_kind, compute_stats
+from agensium.engine.profile.stats import (
+    ColumnStats,
+    StatsExtras,
+    StatsOptions,
+    as_dataset,
+    column_kind,
+    compute_stats,
+)
 
 STATE_KEY = "profile"
 
@@ -73,10 +79,13 @@ class DatasetProfile:
         return 100.0 * self.conforming[column] / st.present
 
 
-def sample_rows(path: Path, n: int, seed: int) -> pl.DataFrame:
+def sample_rows(source: Dataset | Path, n: int, seed: int) -> pl.DataFrame:
     """Up to `n` rows drawn uniformly without replacement (seeded), in file order."""
-    rows = pq.ParquetFile(path).metadata.num_rows
-    lf = pl.scan_parquet(path)
+    ds = as_dataset(source)
+    rows = ds.row_count
+    if ds.frame is not None:
+        return ds.frame if rows <= n else ds.frame[sample_positions(rows, n, seed)]
+    lf = ds.lazy()
     if rows <= n:
         return lf.collect()
     idx = sample_positions(rows, n, seed).to_numpy()
@@ -141,7 +150,7 @@ def build_profile(
     extras.batch_hook = hook
     extras.before_batch = before
     try:
-        prof.stats = compute_stats(dataset.path, cols, opts.stats, extras=extras,
+        prof.stats = compute_stats(dataset, cols, opts.stats, extras=extras,
                                    on_batch=(lambda f: progress(0.95 * f)) if progress else None)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
@@ -183,18 +192,9 @@ def _row_signals(df: pl.DataFrame, batch: dict[str, ColumnStats], schema: pl.Sch
         if batch[c].blank_count:
             e = e | ~pl.col(c).cast(pl.String).str.contains(r"\S")
         miss.append(e.cast(pl.Int32))
-    out = df.select(*[pl.col(c).hash(seed=7).alias(f"h{i}") for i, c in enumerate(cols)],
-                    (pl.sum_horizontal(miss) if miss else pl.lit(0, dtype=pl.Int32)).alias("m"))
-    hashes = [out[f"h{i}"].to_numpy() for i in range(len(cols))]
-    h = hashes[0].astype(np.uint64)  # a copy: mixed in place below
-    prime = np.uint64(0x100000001B3)
-    # per-column hashes mixed into one row hash (wrapping arithmetic), in place and in cache-sized slices
-    with np.errstate(over="ignore"):
-        for start in range(0, len(h), 1 << 16):
-            part = h[start: start + (1 << 16)]
-            for other in hashes[1:]:
-                np.multiply(part, prime, out=part)
-                np.bitwise_xor(part, other[start: start + (1 << 16)], out=part)
+    # one 64-bit hash per row (Polars, parallel): 8 bytes a row, never a hash column per user column
+    h = df.select(cols).hash_rows(seed=7).to_numpy()
+    out = df.select((pl.sum_horizontal(miss) if miss else pl.lit(0, dtype=pl.Int32)).alias("m"))
     m = np.broadcast_to(out["m"].to_numpy().astype(np.int32), (df.height,)).copy()
     if not row_hash:
         row_hash.append(h.astype(np.uint64))

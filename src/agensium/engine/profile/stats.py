@@ -25,7 +25,7 @@ import numpy as np
 import polars as pl
 import pyarrow.parquet as pq
 
-from agensium.engine.agent import ROW_ID
+from agensium.engine.agent import ROW_ID, Dataset
 
 QUANTILES: tuple[float, ...] = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
 MAD_SCALE = 1.4826
@@ -107,13 +107,21 @@ class ColumnStats:
         return out
 
 
-def column_batches(path: Path, columns: list[str], budget: int) -> list[list[str]]:
+def as_dataset(source: Dataset | Path) -> Dataset:
+    return source if isinstance(source, Dataset) else Dataset(path=Path(source), name=Path(source).name)
+
+
+def column_batches(source: Dataset | Path, columns: list[str], budget: int) -> list[list[str]]:
     """Group columns so each group's in-memory size stays within `budget` (at least one column each).
 
     In memory a text value costs a 16-byte view plus its bytes whatever the Parquet encoding (a
-    dictionary-encoded column is tiny on disk), and other values at least 8 bytes.
+    dictionary-encoded column is tiny on disk), and other values at least 8 bytes. A dataset held in
+    memory is one batch: selecting its columns copies nothing.
     """
-    pf = pq.ParquetFile(path)
+    ds = as_dataset(source)
+    if ds.frame is not None:
+        return [list(columns)] if columns else []
+    pf = pq.ParquetFile(ds.path)
     meta = pf.metadata
     rows = meta.num_rows
     arrow = pf.schema_arrow
@@ -411,22 +419,23 @@ class StatsExtras:
 
 
 def compute_stats(
-    path: Path,
+    source: Dataset | Path,
     columns: list[str] | None = None,
     opts: StatsOptions | None = None,
     on_batch: Callable[[float], None] | None = None,
     extras: StatsExtras | None = None,
 ) -> dict[str, ColumnStats]:
-    """Exact statistics of every column of a Parquet file (the hidden ROW_ID excluded)."""
+    """Exact statistics of every column of a dataset or Parquet file (the hidden ROW_ID excluded)."""
     opts = opts or StatsOptions()
     ex = extras or StatsExtras()
-    lf = pl.scan_parquet(path)
-    schema = lf.collect_schema()
+    ds = as_dataset(source)
+    lf = ds.lazy()
+    schema = ds.schema
     cols = [c for c in (columns or schema.names()) if c != ROW_ID]
-    rows = pq.ParquetFile(path).metadata.num_rows
+    rows = ds.row_count
     result: dict[str, ColumnStats] = {}
     kept = 0
-    batches = column_batches(path, cols, opts.batch_bytes)
+    batches = column_batches(ds, cols, opts.batch_bytes)
     for bi, batch in enumerate(batches):
         with_id = ex.batch_hook is not None and ROW_ID in schema.names()
         df = lf.select([*batch, ROW_ID] if with_id else batch).collect()
