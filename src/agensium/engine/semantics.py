@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 from datetime import date
+from typing import Literal
 
 import polars as pl
 
@@ -180,18 +181,60 @@ def valid_phones(values: Iterable[str], default_region: str | None = "US", stric
 
 # --- numbers, booleans and dates stored as text -----------------------------------------------------
 
-_NUMBER_RE = r"^[+-]?(?:\d+|\d{1,3}(?:,\d{3})+)?(?:\.\d+)?(?:[eE][+-]?\d+)?$"
+CURRENCY = r"[$€£¥₹₩₽¢]|\b(?:USD|EUR|GBP|JPY|CHF|CAD|AUD|INR|CNY)\b"
+_DOT_NUM = r"^-?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?(?:[eE][-+]?\d+)?$"
+_COMMA_NUM = r"^-?(?:\d{1,3}(?:\.\d{3})+|\d+)?(?:,\d+)?(?:[eE][-+]?\d+)?$"
 
 
-def parse_number(expr: pl.Expr) -> pl.Expr:
-    """Text → Float64 (thousands commas allowed); null where the text is not a number."""
-    t = _text(expr)
-    ok = t.str.contains(_NUMBER_RE) & t.str.contains(r"\d")
-    return pl.when(ok).then(t.str.replace_all(",", "").cast(pl.Float64, strict=False))
+def _numeric_core(s: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """(core text, accounting-negative flag, percent flag) with currency and signs stripped."""
+    t = s.str.strip_chars()
+    paren = t.str.contains(r"^\(.*\)$")
+    t = t.str.replace(r"^\((.*)\)$", "$1").str.replace_all(CURRENCY, "").str.strip_chars()
+    percent = t.str.ends_with("%")
+    t = t.str.strip_suffix("%").str.strip_chars()
+    return t, paren, percent
 
 
-def is_number_text(expr: pl.Expr) -> pl.Expr:
-    return parse_number(expr).is_not_null()
+def numeric_text(s: pl.Expr, decimal: Literal[".", ","], percent_as_fraction: bool = True) -> pl.Expr:
+    """Float64 value of numeric-looking text, null for anything else (and for blanks)."""
+    t, paren, percent = _numeric_core(s)
+    if decimal == ".":
+        valid = t.str.contains(_DOT_NUM)
+        num = t.str.replace_all(",", "", literal=True)
+    else:
+        valid = t.str.contains(_COMMA_NUM)
+        num = t.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
+    valid = valid & t.str.contains(r"\d") & ~t.str.contains(r"^-?0\d")
+    v = pl.when(valid).then(num.cast(pl.Float64, strict=False))
+    v = pl.when(paren).then(-v.abs()).otherwise(v)
+    if percent_as_fraction:
+        v = pl.when(percent).then(v / 100.0).otherwise(v)
+    return v
+
+
+def decimal_evidence(s: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """Counts of values that only a '.'-decimal or only a ','-decimal reading explains."""
+    t, _, _ = _numeric_core(s)
+    comma = t.str.contains(r"^-?\d+,\d{1,2}$|^-?\d{1,3}(?:\.\d{3})+(?:,\d+)?$|^-?\d+,\d{4,}$")
+    dot = t.str.contains(r"^-?\d+\.\d{1,2}$|^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$|^-?\d+\.\d{4,}$")
+    return dot.sum().alias("dot"), comma.sum().alias("comma")
+
+
+def looks_like_code(s: pl.Expr) -> pl.Expr:
+    """Digit strings that are identifiers, not quantities: leading zero, leading '+', > 15 digits."""
+    t = s.str.strip_chars()
+    return t.str.contains(r"^0\d|^\+") | (t.str.count_matches(r"\d") > 15)
+
+
+def parse_number(expr: pl.Expr, decimal: Literal[".", ","] = ".") -> pl.Expr:
+    """Text → Float64 as written ("12%" is 12, "$1,234.50" is 1234.5, "(5)" is -5); null where the text
+    is not a quantity (codes with a leading zero or '+', words)."""
+    return numeric_text(_text(expr), decimal, percent_as_fraction=False)
+
+
+def is_number_text(expr: pl.Expr, decimal: Literal[".", ","] = ".") -> pl.Expr:
+    return parse_number(expr, decimal).is_not_null()
 
 
 BOOLEAN_TOKENS: dict[str, bool] = {

@@ -110,3 +110,10 @@ def test_unique_names() -> None:
 )
 def test_header_detection(text: str, header: bool) -> None:
     assert sniff_dialect(text).has_header is header
+
+
+def test_semicolon_file_with_decimal_commas_in_every_row() -> None:
+    """Every data row has one ';' and one ',' (a decimal comma): the header, which has only ';', decides."""
+    text = "naam;bedrag\n" + "Jörg;1.234,56\nZoë;12,5\nAnn;0,99\n" * 200
+    d = sniff_dialect(text)
+    assert d.delimiter == ";" and d.header == ["naam", "bedrag"] and d.columns == 2

@@ -51,3 +51,27 @@ def test_card_numbers_stored_as_integers(tmp_path):
     df = pl.DataFrame({"n": [4111111111111111, 5555555555554444, 378282246310005] * 40})
     res = RiskScorer().run(RiskParams(), make_ctx(tmp_path, df))
     assert res.data["fields"][0]["pii_type"] == "credit_card"
+
+
+@pytest.mark.parametrize(("values", "decimal", "parsed"), [
+    (["$1,234.50", "$12.00", "(5.25)", "$0.99"], ".", [1234.5, 12.0, -5.25, 0.99]),
+    (["12%", "7.5%", "100%", "0%"], ".", [12.0, 7.5, 100.0, 0.0]),
+    (["1.234,56", "12,5", "0,99", "3,10"], ",", [1234.56, 12.5, 0.99, 3.1]),
+    (["€ 1.000,00", "€ 250,50", "€ 3,00", "€ 99,99"], ",", [1000.0, 250.5, 3.0, 99.99]),
+])
+def test_numbers_written_as_text_are_number_text_with_their_decimal_separator(values, decimal, parsed):
+    from agensium.engine import semantics as sem
+    from agensium.engine.profile.semantic import conformance_expr, value_type
+
+    t = value_type(pl.Series(values * 25))
+    assert (t.type, t.decimal) == ("number_text", decimal)
+    frame = pl.DataFrame({"v": values})
+    assert frame.select(sem.parse_number(pl.col("v"), decimal))["v"].to_list() == pytest.approx(parsed)
+    assert frame.select(conformance_expr(t, "v").sum()).item() == len(values)
+
+
+def test_codes_with_leading_zeros_and_plus_signs_are_not_numbers():
+    from agensium.engine.profile.semantic import value_type
+
+    assert value_type(pl.Series(["02134", "00501", "07030", "01001"] * 25)).type != "number_text"
+    assert value_type(pl.Series(["+15551234", "+15559876", "+44201234", "+33123456"] * 25)).type != "number_text"

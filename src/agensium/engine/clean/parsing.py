@@ -1,7 +1,8 @@
 """Reading numbers, dates and booleans out of text, as vectorised Polars expressions.
 
-Numbers: thousands separators, currency signs and codes, percents and accounting negatives
-"(1,234.50)"; the decimal separator is decided per column. Dates: ISO, day-first, month-first and
+Numbers (the rules live in `agensium.engine.semantics`, shared with the profile): thousands separators,
+currency signs and codes, percents and accounting negatives "(1,234.50)"; the decimal separator is
+decided per column. Dates: ISO, day-first, month-first and
 named-month formats; a column's day/month order is decided from values that only one order can
 read (e.g. 31/01/2024), and reported. Leading zeros and very long digit strings stay text (they are
 codes, not quantities), and so does anything starting with '+' (phone numbers).
@@ -14,6 +15,10 @@ from typing import Any, Literal
 
 import polars as pl
 
+from agensium.engine.semantics import CURRENCY, decimal_evidence, looks_like_code, numeric_text
+
+__all__ = ["CURRENCY", "decimal_evidence", "looks_like_code", "numeric_text"]
+
 BOOL_TRUE = frozenset({"true", "t", "yes", "y", "1"})
 BOOL_FALSE = frozenset({"false", "f", "no", "n", "0"})
 
@@ -23,54 +28,9 @@ NULL_TOKENS_AMBIGUOUS = ("na", "none", "nil", "-", "--", "?", ".")
 """Tokens that usually mean 'no value' but can be data (NA = Namibia, '-' in a notes column, ...)."""
 NULL_TOKENS = NULL_TOKENS_UNAMBIGUOUS + NULL_TOKENS_AMBIGUOUS
 
-CURRENCY = r"[$€£¥₹₩₽¢]|\b(?:USD|EUR|GBP|JPY|CHF|CAD|AUD|INR|CNY)\b"
-_DOT_NUM = r"^-?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?(?:[eE][-+]?\d+)?$"
-_COMMA_NUM = r"^-?(?:\d{1,3}(?:\.\d{3})+|\d+)?(?:,\d+)?(?:[eE][-+]?\d+)?$"
-
 
 def is_null_token(s: pl.Expr, tokens: tuple[str, ...] = NULL_TOKENS) -> pl.Expr:
     return s.str.strip_chars().str.to_lowercase().is_in(list(tokens))
-
-
-def _numeric_core(s: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
-    """(core text, accounting-negative flag, percent flag) with currency and signs stripped."""
-    t = s.str.strip_chars()
-    paren = t.str.contains(r"^\(.*\)$")
-    t = t.str.replace(r"^\((.*)\)$", "$1").str.replace_all(CURRENCY, "").str.strip_chars()
-    percent = t.str.ends_with("%")
-    t = t.str.strip_suffix("%").str.strip_chars()
-    return t, paren, percent
-
-
-def numeric_text(s: pl.Expr, decimal: Literal[".", ","], percent_as_fraction: bool = True) -> pl.Expr:
-    """Float64 value of numeric-looking text, null for anything else (and for blanks)."""
-    t, paren, percent = _numeric_core(s)
-    if decimal == ".":
-        valid = t.str.contains(_DOT_NUM)
-        num = t.str.replace_all(",", "", literal=True)
-    else:
-        valid = t.str.contains(_COMMA_NUM)
-        num = t.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
-    valid = valid & t.str.contains(r"\d") & ~t.str.contains(r"^-?0\d")
-    v = pl.when(valid).then(num.cast(pl.Float64, strict=False))
-    v = pl.when(paren).then(-v.abs()).otherwise(v)
-    if percent_as_fraction:
-        v = pl.when(percent).then(v / 100.0).otherwise(v)
-    return v
-
-
-def decimal_evidence(s: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    """Counts of values that only a '.'-decimal or only a ','-decimal reading explains."""
-    t, _, _ = _numeric_core(s)
-    comma = t.str.contains(r"^-?\d+,\d{1,2}$|^-?\d{1,3}(?:\.\d{3})+(?:,\d+)?$|^-?\d+,\d{4,}$")
-    dot = t.str.contains(r"^-?\d+\.\d{1,2}$|^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$|^-?\d+\.\d{4,}$")
-    return dot.sum().alias("dot"), comma.sum().alias("comma")
-
-
-def looks_like_code(s: pl.Expr) -> pl.Expr:
-    """Digit strings that are identifiers, not quantities: leading zero, leading '+', > 15 digits."""
-    t = s.str.strip_chars()
-    return t.str.contains(r"^0\d|^\+") | (t.str.count_matches(r"\d") > 15)
 
 
 # ---- dates ----------------------------------------------------------------------------------

@@ -206,8 +206,9 @@ def _has_header(first: list[str], body: list[list[str]]) -> bool:
 
 
 def _best_dialect(sample: str, default_delimiter: str) -> tuple[str, str, list[list[str]]]:
-    """The (delimiter, quote) pair with the most consistent field count, preferring more fields and `"`."""
-    best: tuple[tuple[float, int, int], str, str, list[list[str]]] | None = None
+    """The (delimiter, quote) pair with the most consistent field count, then the one whose first line (the
+    header) has that count too (';' over ',' in "name;amount / Jörg;1.234,56"), preferring more fields and `"`."""
+    best: tuple[tuple[float, int, int, int], str, str, list[list[str]]] | None = None
     for quote in ('"', "'"):
         if quote == "'" and '"' in sample:
             continue
@@ -219,7 +220,7 @@ def _best_dialect(sample: str, default_delimiter: str) -> tuple[str, str, list[l
             mode = max(set(counts), key=lambda c: (counts.count(c), c))
             if mode < 2:
                 continue
-            key = (round(counts.count(mode) / len(counts), 2), mode, 1 if quote == '"' else 0)
+            key = (round(counts.count(mode) / len(counts), 2), int(counts[0] == mode), mode, 1 if quote == '"' else 0)
             if best is None or key > best[0]:
                 best = (key, delim, quote, rows)
     if best is None:

@@ -87,14 +87,15 @@ BASELINE_BATCH_BYTES = 128 * 1024 * 1024
 profile are held too), so its batches are half the profiler's."""
 
 
-def _numeric_expr(c: str, dtype: pl.DataType, semantic: str | None, date_format: str | None) -> pl.Expr | None:
+def _numeric_expr(c: str, dtype: pl.DataType, semantic: str | None, date_format: str | None,
+                  decimal: str | None = None) -> pl.Expr | None:
     kind = column_kind(dtype)
     if kind == "numeric":
         x = pl.col(c).cast(pl.Float64)
     elif kind == "temporal" and (dtype == pl.Date or isinstance(dtype, pl.Datetime)):
         x = pl.col(c).to_physical().cast(pl.Float64)
     elif kind == "string" and semantic == "number_text":
-        x = sem.parse_number(pl.col(c))
+        x = sem.parse_number(pl.col(c), "," if decimal == "," else ".")
     elif kind == "string" and semantic == "date_text" and date_format:
         x = sem.parse_date(pl.col(c), date_format).to_physical().cast(pl.Float64)
     else:
@@ -221,9 +222,9 @@ class DriftDetector(Agent):
             if str(cur_schema[c]) != str(base_schema[c]):
                 type_changes.append({"column": c, "baseline_type": str(base_schema[c]), "current_type": str(cur_schema[c])})
             semantic = text_types.get(c)
-            st, fmt_ = (semantic.type, semantic.date_format) if semantic else (None, None)
-            ec = _numeric_expr(c, cur_schema[c], st, fmt_)
-            eb = _numeric_expr(c, base_schema[c], st, fmt_)
+            st, fmt_, dec = (semantic.type, semantic.date_format, semantic.decimal) if semantic else (None, None, None)
+            ec = _numeric_expr(c, cur_schema[c], st, fmt_, dec)
+            eb = _numeric_expr(c, base_schema[c], st, fmt_, dec)
             if ec is not None and eb is not None and (kc == kb or {kc, kb} <= {"numeric", "string"}):
                 plan[c] = "numeric"
                 numeric_exprs[c] = (ec, eb)

@@ -41,6 +41,8 @@ class SemanticType:
     confidence: float
     """Share of the sampled values that conform to the type (1.0 for structural types)."""
     date_format: str | None = None
+    decimal: str | None = None
+    """number_text: the decimal separator the values use ("." or ",", decided from the values)."""
     shares: dict[str, float] = field(default_factory=dict)
     """Share of sampled values accepted by each value check (evidence shown in the report)."""
 
@@ -52,6 +54,8 @@ class SemanticType:
         out: dict[str, Any] = {"type": self.type, "confidence": round(self.confidence, 4)}
         if self.date_format:
             out["date_format"] = self.date_format
+        if self.decimal:
+            out["decimal_separator"] = self.decimal
         if self.shares:
             out["evidence"] = {k: round(v, 4) for k, v in self.shares.items() if v > 0}
         return out
@@ -62,6 +66,8 @@ def conformance_expr(semantic: SemanticType, column: str) -> pl.Expr | None:
     col = pl.col(column)
     if semantic.type == "date_text" and semantic.date_format:
         return sem.parse_date(col, semantic.date_format).is_not_null()
+    if semantic.type == "number_text":
+        return sem.is_number_text(col, "," if semantic.decimal == "," else ".")
     fn = VALIDATORS.get(semantic.type)
     return fn(col) if fn else None
 
@@ -128,9 +134,20 @@ def value_type(sample: pl.Series, *, min_share: float = 0.8, phone_region: str |
             valid = sum(sem.valid_phones(uniq, phone_region, strict=False)) / len(uniq)
             if valid >= min_share:
                 return SemanticType("phone", shares["phone"], shares={**shares, "phone_valid": valid})
-    if shares["number_text"] >= min_share:
-        return SemanticType("number_text", shares["number_text"], shares=shares)
-    return SemanticType("text", 1.0, shares=shares)
+    return _number_text(values, shares, min_share) or SemanticType("text", 1.0, shares=shares)
+
+
+def _number_text(values: pl.Series, shares: dict[str, float], min_share: float) -> SemanticType | None:
+    """Numbers written as text ("$1,234.50", "12%", "(5)", "1.234,56"), with the column's decimal separator:
+    ',' when more values can only be read that way (12,5 or 1.234,56) than only with '.'."""
+    frame = values.to_frame("v")
+    dot, comma = frame.select(*sem.decimal_evidence(pl.col("v"))).row(0)
+    decimal = "," if comma > dot else "."
+    share = shares["number_text"] if decimal == "." else \
+        float(frame.select(sem.is_number_text(pl.col("v"), ",").mean()).item() or 0.0)
+    if share < min_share:
+        return None
+    return SemanticType("number_text", share, decimal=decimal, shares={**shares, "number_text": share})
 
 
 def infer_semantic(
