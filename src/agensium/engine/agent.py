@@ -122,8 +122,9 @@ class TaskCancelled(Exception):
 
 
 IN_MEMORY_MAX_BYTES = 512 * 1024 * 1024
-"""A dataset whose in-memory size stays under this is held as a DataFrame (no Parquet round trip: about
-a second saved per million rows read); larger ones are streamed to Parquet and scanned in column batches."""
+"""A dataset whose in-memory size stays under this is held as a DataFrame (no Parquet round trip: about half
+a second saved per million rows of the benchmark table); larger ones are streamed to Parquet and scanned in
+column batches."""
 
 
 @dataclass

@@ -77,6 +77,7 @@ class RiskScorer(Agent):
             else sample_rows(data, max(params.pii_sample_size, 1000), params.seed)
         ctx.progress(0.2, None)
         fields: list[dict[str, Any]] = []
+
         def detect(c: str) -> PiiFinding | None:
             ctx.check_cancelled()
             vals = sample[c].drop_nulls()
@@ -92,8 +93,8 @@ class RiskScorer(Agent):
                                      phone_region=params.phone_region)
 
         # each column's checks are one Polars query (GIL released): columns are checked on parallel threads
-        found = parallel_map(detect, cols) if params.pii_detection_enabled else []
-        findings = {c: f for c, f in zip(cols, found, strict=False) if f is not None}
+        found = parallel_map(detect, cols) if params.pii_detection_enabled else [None] * len(cols)
+        findings = {c: f for c, f in zip(cols, found, strict=True) if f is not None}
         ctx.progress(0.6, None)
         # exact counts over the whole column; the profiler already counted columns whose semantic type is
         # the same validator (e-mail, card, IBAN, IPv4)
