@@ -3,8 +3,10 @@ and the periodic jobs on a timer in the API process."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
+import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -14,7 +16,9 @@ from sqlalchemy import update
 
 from agensium.service import db
 from agensium.service.models import Task
-from agensium.service.queue.embedded import start_embedded_worker
+from agensium.service.queue.celery_app import make_celery
+from agensium.service.queue.embedded import declare_queue, start_embedded_worker
+from agensium.settings import Settings
 
 
 @pytest.fixture
@@ -52,7 +56,7 @@ def test_embedded_worker_runs_tasks_restarts_and_runs_periodic_jobs(embedded) ->
     while handle.process is None or handle.process.pid == first:
         assert time.monotonic() < deadline, "the embedded worker was not restarted"
         time.sleep(0.2)
-    assert handle.restarts == 1
+    assert handle.restarts == 1, (stack.settings.var_dir / "logs" / "worker.log").read_text()[-4000:]
     again = stack.upload_task(h)
     assert stack.process(h, again).status_code == 202
     assert stack.final(h, again, timeout=90)["status"] == "COMPLETED"
@@ -80,3 +84,39 @@ def test_embedded_worker_runs_tasks_restarts_and_runs_periodic_jobs(embedded) ->
     assert credits == 2 * sum(qtool.COSTS.values())
     handle.stop()
     assert handle.process is None
+
+
+def _declare_at(url: str, name: str, at: float, out: multiprocessing.Queue) -> None:
+    from kombu import Connection
+
+    with Connection(url) as conn:
+        channel = conn.default_channel
+        channel._open()  # the tables exist, as they do once anything has touched the broker
+        while time.time() < at:
+            pass
+        try:
+            channel.queue_declare(queue=name)
+            out.put("ok")
+        except Exception as exc:
+            out.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_queue_declared_first_lets_a_worker_and_the_api_declare_it_together(tmp_path) -> None:
+    """Two processes declaring a new queue at once on the SQLite broker: one dies on the UNIQUE name
+    unless the supervisor declared it before either started (what crashed the embedded worker)."""
+    settings = Settings(mode="embedded", var_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'a.db'}",
+                        queue_name="agq-declare", secret_key="k" * 40)
+    url = settings.effective_broker_url
+    declare_queue(make_celery(settings), settings.queue_name)
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    at = time.time() + 3
+    procs = [ctx.Process(target=_declare_at, args=(url, settings.queue_name, at, out)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    results = [out.get(timeout=30) for _ in procs]
+    for p in procs:
+        p.join(timeout=10)
+    assert results == ["ok", "ok"]
+    with sqlite3.connect(tmp_path / "broker.db") as con:
+        assert con.execute("SELECT name FROM kombu_queue").fetchall() == [("agq-declare",)]

@@ -61,6 +61,17 @@ def worker_command(settings: Settings, *, app_module: str = APP_MODULE, pool: st
     ]
 
 
+def declare_queue(app: Any, name: str) -> None:
+    """Create the broker's queue before any worker child exists.
+
+    kombu's SQLAlchemy transport creates its tables and queue row on first use with no lock between
+    processes: a worker declaring the queue while the API sends its first job lost the race on the
+    UNIQUE queue name and died with an IntegrityError (exit 1). Declared here, both only find it.
+    """
+    with app.connection_for_write() as conn:
+        conn.default_channel.queue_declare(queue=name)
+
+
 class EmbeddedWorker:
     """Handle returned by `start_embedded_worker`: `.stop()` ends the timer, then the child."""
 
@@ -97,7 +108,9 @@ class EmbeddedWorker:
         from agensium.service.queue.celery_app import configure_celery
         from agensium.service.storage import Storage
 
-        configure_celery(self.settings)  # the API process sends to the broker the child consumes
+        app = configure_celery(self.settings)  # the API process sends to the broker the child consumes
+        Path(self.settings.var_dir).mkdir(parents=True, exist_ok=True)  # the default broker file lives there
+        declare_queue(app, self.settings.queue_name)
         self._storage = Storage(self.settings)
         metrics.enable_multiprocess(metrics.metrics_dir(self.settings), wipe=True)
         self._spawn()
