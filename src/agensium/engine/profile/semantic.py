@@ -29,6 +29,10 @@ VALIDATORS: dict[str, Callable[[pl.Expr], pl.Expr]] = {
 }
 """Value-conformance checks, in the order they are tried (most specific first)."""
 
+SHAPE_ONLY = {"phone": "phone_shape", "ipv6": "ipv6_shape"}
+"""Checks that test only a value's shape (a date such as 2020-01-01 has a phone's shape); the report
+names them so, and the type is decided by the stricter check that follows them."""
+
 TEXT_TYPES = ("email", "url", "ipv4", "ipv6", "credit_card", "iban", "ssn", "date_text", "boolean_text",
               "phone", "number_text")
 
@@ -57,7 +61,7 @@ class SemanticType:
         if self.decimal:
             out["decimal_separator"] = self.decimal
         if self.shares:
-            out["evidence"] = {k: round(v, 4) for k, v in self.shares.items() if v > 0}
+            out["evidence"] = {SHAPE_ONLY.get(k, k): round(v, 4) for k, v in self.shares.items() if v > 0}
         return out
 
 
