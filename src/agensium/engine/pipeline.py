@@ -40,6 +40,7 @@ from agensium.engine.agent import (
     TaskCancelled,
 )
 from agensium.engine.io import s3
+from agensium.engine.io.csv_writer import csv_ready
 from agensium.engine.io.readers import read_dataset
 from agensium.engine.registry import get_tool, load_agent_class, resolve_agents, validate_parameters
 from agensium.engine.report.model import build_report
@@ -125,7 +126,7 @@ def _write_final_data(tool_id: str, data: Dataset, out_dir: Path, parquet: bool)
         lf = (lf if in_order else lf.sort(ROW_ID)).drop(ROW_ID)
     files: list[OutputFile] = []
     csv_path = out_dir / f"{base}_{suffix}.csv"
-    lf.sink_csv(csv_path)
+    csv_ready(lf).sink_csv(csv_path)
     rows = data.row_count
     files.append(OutputFile(name=csv_path.name, path=csv_path, kind="data", mime_type="text/csv", rows=rows))
     if parquet:

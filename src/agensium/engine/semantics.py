@@ -24,6 +24,20 @@ _URL_RE = (r"^\s*(?i:https?|ftp)://(?:[^\s:@/]+(?::[^\s@/]*)?@)?(?:[A-Za-z0-9-]+
            r"(?:[/?#]\S*)?\s*$")
 
 
+def as_text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """Any column as text, where Polars' cast to String refuses: nested values as their JSON, bytes as
+    base64, durations as ISO 8601 ("PT5S"). Nulls stay null."""
+    if isinstance(dtype, pl.List | pl.Array | pl.Struct):
+        # the JSON of a one-field struct, {"v":value}, with its wrapper cut off: the value's own JSON
+        text = pl.struct(expr.alias("v")).struct.json_encode().str.strip_prefix('{"v":').str.strip_suffix("}")
+        return pl.when(expr.is_null()).then(None).otherwise(text)
+    if dtype == pl.Binary:
+        return expr.bin.encode("base64")
+    if isinstance(dtype, pl.Duration):
+        return expr.dt.to_string("iso")
+    return expr.cast(pl.String)
+
+
 def _text(expr: pl.Expr) -> pl.Expr:
     return expr.cast(pl.String).str.strip_chars()
 

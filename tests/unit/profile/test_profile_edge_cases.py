@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, time, timedelta
+from decimal import Decimal
 
 import polars as pl
 import pytest
-from profile_helpers import make_ctx
+from profile_helpers import column, make_ctx
 
 from agensium.engine.profile.drift_detector import DriftDetector, DriftParams
 from agensium.engine.profile.readiness_rater import ReadinessParams, ReadinessRater
@@ -22,6 +24,17 @@ CASES = {
     "nested": pl.DataFrame({"l": [[1, 2], [3]], "st": [{"x": 1}, {"x": 2}]}),
     "small_ints": pl.DataFrame({"u": pl.Series([1, 2, 3, 4, 5] * 30, dtype=pl.UInt8),
                                 "i8": pl.Series([-1, 0, 1] * 50, dtype=pl.Int8)}),
+    "parquet_types": pl.DataFrame({
+        "dur": pl.Series([timedelta(seconds=5), None, timedelta(days=1), timedelta(0)] * 30),
+        "t": pl.Series([time(1, 2), None, time(3, 4), time(5, 6)] * 30),
+        "dec": pl.Series([Decimal("1.10"), Decimal("2.25"), None, Decimal("-3.50")] * 30),
+        "bin": pl.Series([b"x", b"y", None, b"z"] * 30),
+        "tz": pl.Series([datetime(2024, 1, 1), None, datetime(2024, 3, 1), datetime(2025, 1, 1)] * 30)
+        .dt.replace_time_zone("Europe/Zurich"),
+        "cat": pl.Series(["a", "b", "a", None] * 30, dtype=pl.Categorical),
+        "enum": pl.Series(["lo", "hi", None, "lo"] * 30, dtype=pl.Enum(["lo", "hi"])),
+        "arr": pl.Series([[1, 2], [3, 4], None, [5, 6]] * 30, dtype=pl.Array(pl.Int64, 2)),
+    }),
 }
 
 
@@ -36,6 +49,7 @@ def test_agents_handle_odd_inputs(tmp_path, name):
         res = agent.run(params, ctx)
         json.dumps({"data": res.data, "summary": res.summary})
         assert res.agent_id == agent.id
+        assert res.status == "success", (agent.id, res.error)
 
 
 def test_temporal_profile_and_identical_baseline_has_no_drift(tmp_path):
@@ -75,3 +89,17 @@ def test_codes_with_leading_zeros_and_plus_signs_are_not_numbers():
 
     assert value_type(pl.Series(["02134", "00501", "07030", "01001"] * 25)).type != "number_text"
     assert value_type(pl.Series(["+15551234", "+15559876", "+44201234", "+33123456"] * 25)).type != "number_text"
+
+
+def test_parquet_only_types_are_typed_and_compared_in_one_unit(tmp_path):
+    df = CASES["parquet_types"]
+    prof = UnifiedProfiler().run(ProfilerParams(), make_ctx(tmp_path, df)).data
+    assert {c["name"]: c["semantic_type"] for c in prof["columns"] if c["kind"] == "temporal"} == {
+        "dur": "duration", "t": "time", "tz": "datetime"}
+    assert column(prof, "dur")["temporal"] == {"min": "PT0S", "max": "P1D"}
+    # the same instants stored in milliseconds and in microseconds: no drift
+    ts = pl.DataFrame({"ts": pl.datetime_range(datetime(2024, 1, 1), datetime(2024, 1, 2), "1h", eager=True)})
+    ctx = make_ctx(tmp_path, ts.with_columns(pl.col("ts").dt.cast_time_unit("us")),
+                   ts.with_columns(pl.col("ts").dt.cast_time_unit("ms")))
+    drift = DriftDetector().run(DriftParams(min_sample_size=1), ctx).data["fields"][0]
+    assert drift["comparison"] == "numeric" and drift["ks"]["statistic"] == 0 and not drift["drift_detected"]

@@ -33,6 +33,7 @@ from agensium.engine.clean.common import (
     row_issues,
     user_columns,
 )
+from agensium.engine.io.csv_writer import csv_ready
 
 EXACT_DUPLICATES_KEY = "clean.exact_duplicates"
 # internal column names (never clash with the user's)
@@ -156,7 +157,7 @@ class DuplicateResolver(Agent):
         if removing:
             ledger.record_removed(ctx, self.id, dups.with_columns(pl.lit(reason.strip()).alias("reason")))
             path = ctx.output_path("duplicates_removed.csv")
-            dups.rename({ROW_ID: "removed_row"}).write_csv(path)
+            csv_ready(dups.rename({ROW_ID: "removed_row"})).write_csv(path)
             result.outputs.append(
                 OutputFile(
                     name="duplicates_removed.csv", path=path, kind="other", mime_type="text/csv", rows=n

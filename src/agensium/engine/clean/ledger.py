@@ -12,6 +12,7 @@ from __future__ import annotations
 import polars as pl
 
 from agensium.engine.agent import ROW_ID, AgentResult, OutputFile, RunContext
+from agensium.engine.io.csv_writer import csv_ready
 
 QUARANTINE_KEY = "clean.quarantine"
 REMOVED_KEY = "clean.removed"
@@ -86,7 +87,7 @@ def _write(ctx: RunContext, result: AgentResult) -> None:
         )
     )
     path = ctx.output_path(QUARANTINE_FILE)
-    out.sink_csv(path)
+    csv_ready(out).sink_csv(path)
     for earlier in ctx.results.values():
         earlier.outputs = [o for o in earlier.outputs if o.kind != "quarantine"]
     result.outputs = [o for o in result.outputs if o.kind != "quarantine"]

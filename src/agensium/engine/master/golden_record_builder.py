@@ -22,6 +22,7 @@ from agensium.engine.agent import (
     RunContext,
     SummaryCard,
 )
+from agensium.engine.io.csv_writer import csv_ready
 from agensium.engine.master.common import bar_chart, issue_rows, row_issues, status_of, table_from_frame
 from agensium.engine.master.entity_runs import er_tables, write_membership, write_pairs
 from agensium.engine.master.survivors import (
@@ -123,8 +124,8 @@ class GoldenRecordBuilder(Agent):
         conf = [c for c in s.golden.columns if c.startswith("__conf__")]
         per_field = s.golden.select(pl.col("__cluster_id__").cast(pl.Int64),
                                     *[pl.col(c).round(4).alias("__trust__" + c.removeprefix("__conf__")) for c in conf])
-        (golden.rename({"__row_id__": "golden_row_index"})
-         .join(per_field, on="__cluster_id__", how="left", maintain_order="left").write_csv(gpath))
+        csv_ready(golden.rename({"__row_id__": "golden_row_index"})
+                  .join(per_field, on="__cluster_id__", how="left", maintain_order="left")).write_csv(gpath)
         return [OutputFile(name=gpath.name, path=gpath, kind="golden", mime_type="text/csv", rows=golden.height),
                 write_membership(ctx, s.result), write_pairs(ctx, s.result),
                 write_provenance(ctx, s, "golden_provenance.csv")]

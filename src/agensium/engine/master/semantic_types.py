@@ -108,6 +108,8 @@ def value_shares(s: pl.Series) -> dict[str, float]:
             share = as_date.is_not_null().mean() or 0.0
             return {"date": float(share)} if share > 0.8 else {"numeric": 1.0}
         return {"numeric": 1.0}
+    if s.dtype.is_nested() or s.dtype == pl.Binary or isinstance(s.dtype, pl.Duration | pl.Time):
+        return {}  # lists, structs, bytes and times of day name no standard type
     if s.dtype != pl.String:
         s = s.cast(pl.String, strict=False).drop_nulls()
     s = s.str.strip_chars()

@@ -17,7 +17,7 @@ import polars as pl
 
 from agensium.engine.agent import ROW_ID
 from agensium.engine.master.semantic_types import DATE_FORMATS, DATETIME_FORMATS, POSTCODE_RE
-from agensium.engine.semantics import is_email, phone_candidate, plausible_birth_date
+from agensium.engine.semantics import as_text, is_email, phone_candidate, plausible_birth_date
 from agensium.errors import AgensiumError, ErrorCode
 
 RULE_ALIASES = {
@@ -100,7 +100,7 @@ def validity(col: str, kind: str | None, dtype: pl.DataType, rule: dict[str, Any
 
 def _order(rule: str, col: str, dtype: pl.DataType) -> tuple[list[pl.Expr], list[bool]]:
     """Sort keys (after the cluster id) whose first row per cluster is the winner."""
-    length = pl.col(col).cast(pl.String).str.len_chars()
+    length = as_text(pl.col(col), dtype).str.len_chars()
     by_row = (pl.col(ROW_ID), False)
     keys: dict[str, list[tuple[pl.Expr, bool]]] = {
         "most_recent": [(pl.col("__ts"), True), by_row],
@@ -184,7 +184,7 @@ def resolve(members: pl.DataFrame, clusters: pl.DataFrame, cfg: SurvivorshipConf
         else:
             golden_parts.append(agg.select(CID, col))
         prov_parts.append(agg.select(
-            pl.col(CID).alias("cluster_id"), pl.lit(col).alias("column"), pl.col(col).cast(pl.String).alias("value"),
+            pl.col(CID).alias("cluster_id"), pl.lit(col).alias("column"), as_text(pl.col(col), dtype).alias("value"),
             "source_row", pl.lit(rule).alias("rule"), pl.col("confidence").round(4), "values", "distinct_values",
             ((pl.col("distinct_values") > 1) & pl.lit(not ident)).alias("conflict")))
     golden = golden_parts[0]

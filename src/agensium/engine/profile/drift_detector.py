@@ -92,8 +92,12 @@ def _numeric_expr(c: str, dtype: pl.DataType, semantic: str | None, date_format:
     kind = column_kind(dtype)
     if kind == "numeric":
         x = pl.col(c).cast(pl.Float64)
-    elif kind == "temporal" and (dtype == pl.Date or isinstance(dtype, pl.Datetime)):
+    elif dtype in (pl.Date, pl.Time):  # days since 1970; nanoseconds since midnight
         x = pl.col(c).to_physical().cast(pl.Float64)
+    elif isinstance(dtype, pl.Datetime):  # one unit, whatever each file stored (ms, us, ns)
+        x = pl.col(c).dt.epoch("us").cast(pl.Float64)
+    elif isinstance(dtype, pl.Duration):
+        x = pl.col(c).dt.total_microseconds().cast(pl.Float64)
     elif kind == "string" and semantic == "number_text":
         x = sem.parse_number(pl.col(c), "," if decimal == "," else ".")
     elif kind == "string" and semantic == "date_text" and date_format:
@@ -117,7 +121,8 @@ def _sorted_arrays(df: pl.DataFrame, exprs: dict[str, pl.Expr]) -> dict[str, np.
 def _category_counts(lf: pl.LazyFrame, cols: list[str]) -> dict[str, dict[Any, int]]:
     if not cols:
         return {}
-    lazies = [lf.select(pl.col(c).cast(pl.String).alias("v")).drop_nulls().group_by("v").len() for c in cols]
+    schema = lf.collect_schema()
+    lazies = [lf.select(sem.as_text(pl.col(c), schema[c]).alias("v")).drop_nulls().group_by("v").len() for c in cols]
     return {c: dict(df.iter_rows()) for c, df in zip(cols, pl.collect_all(lazies), strict=True)}
 
 
@@ -574,6 +579,7 @@ class DriftDetector(Agent):
     def _row_issues(self, cur: Dataset, fields: list[dict[str, Any]], numeric_exprs: dict[str, tuple[pl.Expr, pl.Expr]],
                     params: DriftParams) -> pl.DataFrame:
         lf = cur.lazy()
+        schema = lf.collect_schema()
         parts = []
         for f in fields:
             c = f["field_name"]
@@ -584,14 +590,14 @@ class DriftDetector(Agent):
                 parts.append(lf.filter((x < lo) | (x > hi)).select(
                     pl.col(ROW_ID).alias("row_index"), pl.lit(c).alias("column"),
                     pl.lit("out_of_baseline_range").alias("issue_type"), pl.lit("low").alias("severity"),
-                    pl.lit(msg).alias("message"), pl.col(c).cast(pl.String).alias("value")))
+                    pl.lit(msg).alias("message"), sem.as_text(pl.col(c), schema[c]).alias("value")))
             elif f["comparison"] == "categorical" and self._unseen.get(c):  # unseen values, drifted or not
                 new = pl.Series("v", self._unseen[c], dtype=pl.String)
-                parts.append(lf.filter(pl.col(c).cast(pl.String).is_in(new)).select(
+                parts.append(lf.filter(sem.as_text(pl.col(c), schema[c]).is_in(new)).select(
                     pl.col(ROW_ID).alias("row_index"), pl.lit(c).alias("column"),
                     pl.lit("new_category").alias("issue_type"), pl.lit("medium").alias("severity"),
                     pl.lit("value never seen in the baseline").alias("message"),
-                    pl.col(c).cast(pl.String).alias("value")))
+                    sem.as_text(pl.col(c), schema[c]).alias("value")))
         if not parts:
             return empty_row_issues()
         return pl.concat([df.cast(ROW_ISSUE_SCHEMA) for df in pl.collect_all(parts)], how="vertical")

@@ -41,7 +41,8 @@ TEXT_TYPES = ("email", "url", "ipv4", "ipv6", "credit_card", "iban", "ssn", "dat
 class SemanticType:
     type: str
     """email, url, phone, ipv4, ipv6, credit_card, iban, ssn, date_text, number_text, boolean_text,
-    boolean_like, id_like, categorical, free_text, text, numeric, boolean, date, datetime, empty."""
+    boolean_like, id_like, categorical, free_text, text, numeric, boolean, date, datetime, time, duration,
+    empty."""
     confidence: float
     """Share of the sampled values that conform to the type (1.0 for structural types)."""
     date_format: str | None = None
@@ -174,7 +175,8 @@ def infer_semantic(
     if st.kind == "boolean":
         return SemanticType("boolean", 1.0)
     if st.kind == "temporal":
-        return SemanticType("datetime" if "Datetime" in st.dtype else "date", 1.0)
+        kind = next((k for k in ("Datetime", "Duration", "Time", "Date") if st.dtype.startswith(k)), "Date")
+        return SemanticType(kind.lower(), 1.0)
     if st.kind == "numeric":
         num = st.numeric or {}
         if st.distinct == 2 and num.get("min") == 0 and num.get("max") == 1:

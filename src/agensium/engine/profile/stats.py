@@ -26,6 +26,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from agensium.engine.agent import ROW_ID, Dataset
+from agensium.engine.semantics import as_text
 
 QUANTILES: tuple[float, ...] = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
 MAD_SCALE = 1.4826
@@ -196,7 +197,7 @@ def _pass1_exprs(c: str, kind: str, dtype: pl.DataType) -> list[pl.Expr]:
             s.approx_n_unique().alias(f"{c}\0approx_distinct"),
         ]
     elif kind == "temporal":
-        ex += [col.min().cast(pl.String).alias(f"{c}\0min"), col.max().cast(pl.String).alias(f"{c}\0max"),
+        ex += [as_text(col.min(), dtype).alias(f"{c}\0min"), as_text(col.max(), dtype).alias(f"{c}\0max"),
                col.drop_nulls().n_unique().alias(f"{c}\0distinct")]
     elif kind == "boolean":
         ex += [col.sum().alias(f"{c}\0true"), col.drop_nulls().n_unique().alias(f"{c}\0distinct")]

@@ -274,6 +274,7 @@ class TestCoverageAgent(Agent):
 
     def _row_issues(self, lf: pl.LazyFrame, checks: list[dict[str, Any]]) -> pl.DataFrame:
         parts = []
+        schema = lf.collect_schema()
         for c in checks:
             if c["fail"] is None or not c.get("failing_rows"):
                 continue
@@ -282,7 +283,7 @@ class TestCoverageAgent(Agent):
                 pl.col(ROW_ID).alias("row_index"), pl.lit(c["column"]).alias("column"),
                 pl.lit(c["issue_type"]).alias("issue_type"), pl.lit(sev).alias("severity"),
                 pl.lit(f"fails check {c['check_id']} ({c['rule']})").alias("message"),
-                pl.col(c["column"]).cast(pl.String).alias("value")))
+                sem.as_text(pl.col(c["column"]), schema[c["column"]]).alias("value")))
         if not parts:
             return empty_row_issues()
         return pl.concat([df.cast(ROW_ISSUE_SCHEMA) for df in pl.collect_all(parts)], how="vertical")
