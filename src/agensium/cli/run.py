@@ -2,7 +2,8 @@
 
 Bad input ends with exit code 2 and one line `error: CODE: message` on stderr, never a traceback;
 a run whose data-changing agent failed writes its reports and exits 1; Ctrl-C cancels cooperatively
-(exit 130). Agent tracebacks go to `<out>/run.log` (or stderr with --verbose).
+(exit 130); an internal error is one line too (exit 1). Tracebacks go to `<out>/run.log` (or stderr
+with --verbose).
 """
 
 from __future__ import annotations
@@ -130,6 +131,11 @@ def run(
         raise _fail(exc.code.value, exc.message) from None
     except KeyboardInterrupt:
         raise _fail(ErrorCode.CANCELLED.value, "aborted", EXIT_CANCELLED) from None
+    except Exception as exc:  # a bug of ours: one line for the user, the traceback in the run's log
+        logging.getLogger("agensium.cli").error("the run failed", exc_info=True)
+        where = "above" if verbose else str(out_dir / "run.log")
+        raise _fail(ErrorCode.INTERNAL_ERROR.value, f"{type(exc).__name__}: {exc} (traceback: {where})",
+                    EXIT_FAILED) from None
     finally:
         signal.signal(signal.SIGINT, previous)
         logging.getLogger("agensium").removeHandler(handler)

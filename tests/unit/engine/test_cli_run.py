@@ -122,3 +122,17 @@ def test_tools_lists_the_catalog() -> None:
         assert tool in result.stdout
     data = json.loads(runner.invoke(app, ["tools", "--json"]).stdout)
     assert [t["tool_id"] for t in data] == ["profile-my-data", "clean-my-data", "master-my-data"]
+
+
+def test_an_internal_error_is_one_line_and_its_traceback_is_logged(tmp_path: Path, csv_file: Path, fake_agents,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken_writer(*_: Any, **__: Any) -> None:
+        raise OSError("disk on fire")
+
+    monkeypatch.setattr(pipeline, "_write_final_data", broken_writer)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", "clean-my-data", str(csv_file), "--out", str(out)])
+    assert result.exit_code == 1
+    assert _error_line(result) == f"error: INTERNAL_ERROR: OSError: disk on fire (traceback: {out / 'run.log'})"
+    log = (out / "run.log").read_text()
+    assert "Traceback" in log and "disk on fire" in log
