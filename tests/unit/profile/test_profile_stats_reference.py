@@ -117,6 +117,8 @@ def test_flights_sample_statistics_match_duckdb_and_pandas(tmp_path, flights):
     for name in ("carrier", "tailnum", "origin", "dest"):
         _check_text(con, data, name)
     assert column(data, "time_hour")["semantic_type"] == "date_text"
+    days = pd.to_datetime(flights["time_hour"]).dt.date
+    assert column(data, "time_hour")["as_parsed"] == {"min": str(days.min()), "max": str(days.max())}
 
 
 def test_odd_columns(tmp_path):
@@ -134,6 +136,7 @@ def test_odd_columns(tmp_path):
     assert mixed["null_count"] == 1 and mixed["blank_count"] == 1 and mixed["missing_count"] == 2
     assert mixed["semantic_type"] == "number_text"  # 7 of 8 present values are numbers
     assert mixed["conformance"] == {"type": "number_text", "conforming": 7, "nonconforming": 1}
+    assert mixed["as_parsed"] == {"min": 1.0, "max": 10.0}
     assert mixed["quality"]["validity"] == pytest.approx(100 * 7 / 8)
     an = column(d, "all_null")
     assert an["null_count"] == 10 and an["semantic_type"] == "empty" and an["quality"]["score"] == 0

@@ -66,15 +66,24 @@ class SemanticType:
         return out
 
 
-def conformance_expr(semantic: SemanticType, column: str) -> pl.Expr | None:
-    """True where a value conforms to the column's semantic type (null where the value is null)."""
+def parsed_expr(semantic: SemanticType, column: str) -> pl.Expr | None:
+    """The values of a column of dates or numbers written as text, as dates or numbers (null where one
+    does not parse); None for any other column."""
     col = pl.col(column)
     if semantic.type == "date_text" and semantic.date_format:
-        return sem.parse_date(col, semantic.date_format).is_not_null()
+        return sem.parse_date(col, semantic.date_format)
     if semantic.type == "number_text":
-        return sem.is_number_text(col, "," if semantic.decimal == "," else ".")
+        return sem.parse_number(col, "," if semantic.decimal == "," else ".")
+    return None
+
+
+def conformance_expr(semantic: SemanticType, column: str) -> pl.Expr | None:
+    """True where a value conforms to the column's semantic type (null where the value is null)."""
+    parsed = parsed_expr(semantic, column)
+    if parsed is not None:
+        return parsed.is_not_null()
     fn = VALIDATORS.get(semantic.type)
-    return fn(col) if fn else None
+    return fn(pl.col(column)) if fn else None
 
 
 PREFILTERS: dict[str, str] = {

@@ -17,7 +17,13 @@ import numpy as np
 import polars as pl
 
 from agensium.engine.agent import ROW_ID, Dataset, RunContext
-from agensium.engine.profile.semantic import SemanticType, conformance_expr, infer_semantic, value_type
+from agensium.engine.profile.semantic import (
+    SemanticType,
+    conformance_expr,
+    infer_semantic,
+    parsed_expr,
+    value_type,
+)
 from agensium.engine.profile.stats import (
     ColumnStats,
     StatsExtras,
@@ -25,6 +31,7 @@ from agensium.engine.profile.stats import (
     as_dataset,
     column_kind,
     compute_stats,
+    json_scalar,
 )
 
 STATE_KEY = "profile"
@@ -55,6 +62,8 @@ class DatasetProfile:
     conforming: dict[str, int]
     """Exact number of values that conform to the column's semantic type (columns with a value check)."""
     options: ProfileOptions
+    parsed_range: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Exact min and max of dates and numbers written as text, as parsed (ISO dates, numbers)."""
     sorted_values: dict[str, np.ndarray] = field(default_factory=dict)
     """Sorted finite values of numeric columns, kept when small enough (reused by drift)."""
     value_counts: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -136,9 +145,15 @@ def build_profile(
         part, text_types = pending.pop(0).result()
         parts.append(part)
         checks = {c: e for c, t in text_types.items() if (e := conformance_expr(t, c)) is not None}
+        parsed = {c: e for c, t in text_types.items() if (e := parsed_expr(t, c)) is not None}
         if checks:
-            row = df.select([e.sum().alias(c) for c, e in checks.items()]).row(0, named=True)
-            prof.conforming.update({c: int(v or 0) for c, v in row.items()})
+            # one query: the parse behind a conformance count is shared with its min and max
+            exprs = [e.sum().alias(c) for c, e in checks.items()]
+            exprs += [agg for c, e in parsed.items() for agg in (e.min().alias(f"{c}\0min"),
+                                                                  e.max().alias(f"{c}\0max"))]
+            row = df.lazy().select(exprs).collect().row(0, named=True)
+            prof.conforming.update({c: int(row[c] or 0) for c in checks})
+            prof.parsed_range.update({c: {k: json_scalar(row[f"{c}\0{k}"]) for k in ("min", "max")} for c in parsed})
         for c, st in batch_stats.items():
             prof.semantics[c] = _semantic(st, part, opts, text_types.get(c))
         _row_signals(df, batch_stats, schema, row_hash, row_missing)

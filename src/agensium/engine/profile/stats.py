@@ -158,7 +158,7 @@ def _f(v: Any) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def _scalar(v: Any) -> Any:
+def json_scalar(v: Any) -> Any:
     """JSON-friendly scalar for top values and min/max of any dtype."""
     if v is None or isinstance(v, bool | int | str):
         return v
@@ -394,7 +394,7 @@ def _value_counts(df: pl.DataFrame, cols: list[str], top_n: int,
             kth = int(np.partition(counts, k)[k])
             cand = vc.filter(pl.col("len") >= kth).sort(["len", "v"], descending=[True, False])
             total = int(counts.sum())
-            top = [{"value": _scalar(v), "count": int(n), "pct": round(100 * n / total, 4)}
+            top = [{"value": json_scalar(v), "count": int(n), "pct": round(100 * n / total, 4)}
                    for v, n in cand.head(top_n).iter_rows()]
         out[c] = (vc.height, _entropy(counts), top)
     return out
@@ -476,7 +476,7 @@ def compute_stats(
                 st.distinct = num.pop("distinct") + infs
                 top, ent = num.pop("_top", []), num.pop("_entropy", None)
                 if st.distinct <= 0.5 * max(1, len(arr)):  # top values of nearly-unique numbers say nothing
-                    st.top_values = [{"value": _scalar(v.item() if hasattr(v, "item") else v), "count": k,
+                    st.top_values = [{"value": json_scalar(v.item() if hasattr(v, "item") else v), "count": k,
                                       "pct": round(100 * k / max(1, len(arr)), 4)} for v, k in top]
                     st.entropy_bits = ent
                 if st.distinct <= ex.keep_counts_max and "_runs" in num:

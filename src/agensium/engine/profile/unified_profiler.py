@@ -142,6 +142,8 @@ class UnifiedProfiler(Agent):
         if c in prof.conforming:
             out["conformance"] = {"type": semantic.type, "conforming": prof.conforming[c],
                                   "nonconforming": st.present - prof.conforming[c]}
+        if c in prof.parsed_range:
+            out["as_parsed"] = prof.parsed_range[c]
         plausibility = None
         if st.numeric and st.numeric.get("finite_count"):
             o = _outliers(st.numeric, p.outlier_method)
@@ -249,6 +251,8 @@ class UnifiedProfiler(Agent):
             numeric.append([c["name"], n["finite_count"], n["min"], *[q[quantile_key(x)] for x in QUANTILES],
                             n["max"], n["mean"], n["std"], n["skewness"], n["kurtosis"],
                             n["iqr_outliers"]["count"], n["mad_outliers"]["count"]])
+        ranges = [[c["name"], c["semantic_type"], r["min"], r["max"], (c.get("conformance") or {}).get("nonconforming")]
+                  for c in columns if (r := c.get("as_parsed") or c.get("temporal"))]
         top = [[c["name"], t["value"], t["count"], t["pct"]] for c in columns for t in c["top_values"][:5]]
         patterns = [[c["name"], t["pattern"], t["count"], t["pct"]]
                     for c in columns for t in (c.get("patterns") or {}).get("top_patterns", [])[:5]]
@@ -257,6 +261,8 @@ class UnifiedProfiler(Agent):
                                       "completeness", "validity", "plausibility", "quality score", "grade"], overview),
             table("Numeric statistics", ["column", "count", "min", *[quantile_key(x) for x in QUANTILES], "max", "mean",
                                          "std", "skewness", "kurtosis", "IQR outliers", "MAD outliers"], numeric),
+            table("Dates, times and numbers written as text: ranges",
+                  ["column", "semantic type", "min", "max", "values that do not parse"], ranges),
             table("Top values", ["column", "value", "count", "%"], top),
             table("Text patterns (sample)", ["column", "pattern", "count", "%"], patterns),
         ]
