@@ -95,7 +95,8 @@ def test_deductions_change_the_score_and_add_up(tmp_path):
     # fixing the duplicates raises the score by exactly their deduction
     dedup = _readiness(tmp_path / "dedup", worse.head(200))
     dup_points = next(d["deduction_amount"] for d in res.data["deductions"] if d["deduction_reason"] == "duplicate_rows")
-    assert dedup.data["component_scores"][3]["score"] == 100
+    uniqueness = next(c for c in dedup.data["component_scores"] if c["component"] == "uniqueness")
+    assert uniqueness["score"] == 100
     assert dedup.score > res.score and dup_points > 0
 
 

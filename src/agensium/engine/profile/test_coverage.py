@@ -13,7 +13,6 @@ from typing import Any
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from agensium.engine import semantics as sem
 from agensium.engine.agent import (
     ROW_ID,
     ROW_ISSUE_SCHEMA,
@@ -30,6 +29,8 @@ from agensium.engine.agent import (
 from agensium.engine.profile.presentation import bar_chart, rnd, table
 from agensium.engine.profile.shared import STATE_KEY, DatasetProfile
 from agensium.engine.profile.stats import column_kind
+from agensium.engine.values import numbers
+from agensium.engine.values.text import as_text
 
 Scalar = str | int | float | bool
 
@@ -124,7 +125,7 @@ class TestCoverageAgent(Agent):
             if kind == "numeric":
                 x = pl.col(c).cast(pl.Float64)
             elif kind == "string":
-                x = sem.parse_number(pl.col(c))
+                x = numbers.parse_number(pl.col(c))
             else:
                 add("range", c, rule, None, None, error=f"column '{c}' is {schema[c]}, not numeric")
                 continue
@@ -283,7 +284,7 @@ class TestCoverageAgent(Agent):
                 pl.col(ROW_ID).alias("row_index"), pl.lit(c["column"]).alias("column"),
                 pl.lit(c["issue_type"]).alias("issue_type"), pl.lit(sev).alias("severity"),
                 pl.lit(f"fails check {c['check_id']} ({c['rule']})").alias("message"),
-                sem.as_text(pl.col(c["column"]), schema[c["column"]]).alias("value")))
+                as_text(pl.col(c["column"]), schema[c["column"]]).alias("value")))
         if not parts:
             return empty_row_issues()
         return pl.concat([df.cast(ROW_ISSUE_SCHEMA) for df in pl.collect_all(parts)], how="vertical")
