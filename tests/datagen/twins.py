@@ -69,11 +69,20 @@ class Truth:
     """Column → the value kind a profile should find in the dirty twin."""
 
 
+Label = tuple[str, str] | None
+"""A cell's injected defect: (kind, detail) — ("placeholder", token), ("blank", ""), ("invalid", ""),
+("reformat", "counted"/"style"), ("variant", "") — or None for a clean cell."""
+
+
 @dataclass
 class Twins:
     clean: pl.DataFrame
     dirty: pl.DataFrame
     truth: Truth
+    labels: dict[str, list[Label]]
+    """Per column, each dirty row's injected defect (the duplicates appended last)."""
+    source_row: list[int]
+    """Per dirty row, the clean row it was made from."""
 
 
 def _fmt_date(d: date, fmt: str) -> str:
@@ -156,11 +165,6 @@ DEFECTS: dict[str, tuple[str, ...]] = {
 }
 
 
-Label = tuple[str, str] | None
-"""A cell's injected defect: (kind, detail) — ("placeholder", token), ("blank", ""), ("invalid", ""),
-("reformat", "counted"/"style"), ("variant", "") — or None for a clean cell."""
-
-
 def _inject(rng: np.random.Generator, c: str, v: str, kinds: tuple[str, ...]) -> tuple[str, Label]:
     kind = kinds[int(rng.integers(len(kinds)))]
     if kind == "placeholder":
@@ -191,7 +195,8 @@ def make_twins(n: int = 2000, rate: float = 0.1, seed: int = 0, duplicate_rate: 
     dirty = pl.DataFrame(cols, schema={c: pl.String for c in cols}).with_columns(pl.col("customer_id").cast(pl.Int64))
     truth = {c: _tally(labels[c]) for c in DEFECTS}
     kinds = {**KINDS, "amount": "currency" if rate >= 0.3 else "number_text"}
-    return Twins(clean, dirty, Truth(dirty.height, truth, len(exact), len(near), kinds))
+    return Twins(clean, dirty, Truth(dirty.height, truth, len(exact), len(near), kinds), labels,
+                 list(range(n)) + exact + near)
 
 
 NEAR_CHANGES = {"first_name": str.upper, "city": str.lower, "last_name": lambda v: " " + v}

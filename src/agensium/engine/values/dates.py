@@ -240,8 +240,8 @@ def plan_dates(values: pl.DataFrame, day_first: Literal["auto", "day_first", "mo
         tried = [f for f in CATALOGUE if f in tried or (f.pair and f.pair in {g.pair for g in tried})]
     d = pl.col("__d")
     hits = split.select(pl.col("n"), pl.col("__t"), *[_parse_one(d, f).alias(f.name) for f in tried])
-    used = [f for f in tried
-            if int(hits.select(pl.col("n").filter(pl.col(f.name).is_not_null()).sum()).item() or 0) >= min_count]
+    counts = hits.select([pl.col("n").filter(pl.col(f.name).is_not_null()).sum().alias(f.name) for f in tried])
+    used = [f for f, k in zip(tried, counts.row(0), strict=True) if (k or 0) >= min_count] if tried else []
     if not used:
         return None
     orders = _orders(hits, used, day_first)
@@ -253,15 +253,16 @@ def _weighted(hits: pl.DataFrame, mask: pl.Expr) -> int:
 
 
 def _orders(hits: pl.DataFrame, used: Sequence[DateFormat], setting: str) -> tuple[PairOrder, ...]:
-    pairs = sorted({f.pair for f in used if f.pair})
-    raw = []
+    pairs = [key for key in sorted({f.pair for f in used if f.pair})
+             if all(f.name in hits.columns for f in CATALOGUE if f.pair == key)]
+    exprs = []
     for key in pairs:
         a, b = (f.name for f in CATALOGUE if f.pair == key)
-        if a not in hits.columns or b not in hits.columns:
-            continue
         da, db = pl.col(a).is_not_null(), pl.col(b).is_not_null()
-        raw.append((key, _weighted(hits, da & ~db), _weighted(hits, db & ~da),
-                    _weighted(hits, da & db & (pl.col(a) != pl.col(b)))))
+        exprs += [pl.col("n").filter(da & ~db).sum().alias(f"{key}:d"), pl.col("n").filter(db & ~da).sum().alias(f"{key}:m"),
+                  pl.col("n").filter(da & db & (pl.col(a) != pl.col(b))).sum().alias(f"{key}:a")]
+    row = hits.select(exprs).row(0, named=True) if exprs else {}
+    raw = [(key, int(row[f"{key}:d"] or 0), int(row[f"{key}:m"] or 0), int(row[f"{key}:a"] or 0)) for key in pairs]
     total = _one_sided(sum(r[1] for r in raw), sum(r[2] for r in raw))
     out = []
     for key, only_d, only_m, amb in raw:

@@ -90,7 +90,8 @@ def ambiguous_as_data(distinct: pl.DataFrame, tokens: MissingTokens = DEFAULT_TO
     v = pl.col("v").str.strip_chars()
     low = v.str.to_lowercase()
     shaped = distinct.filter(v.str.len_chars() > 0).with_columns(
-        low.alias("low"), v.str.replace_all(r"\p{L}", "a").str.replace_all(r"\p{Nd}", "9").alias("shape"))
+        low.alias("low"), v.str.replace_all(r"\p{L}", "a").str.replace_all(r"\p{Nd}", "9")
+        .str.replace_all(r"[^a9\s]", ".").alias("shape"))
     found = set(shaped.filter(pl.col("low").is_in(list(tokens.ambiguous))).get_column("low").to_list())
     if not found:
         return []
