@@ -148,10 +148,12 @@ class ContractEnforcer(Agent):
         param_c = parse_contract(p.contract, "parameters") if p.contract else None
         contract = merge(file_c, param_c)
         source = "schema file + parameters" if file_c and param_c else "schema file" if file_c else "parameters"
-        if contract.is_empty:
-            card = SummaryCard(title="Contract", value="none given", status="info",
-                               description="Upload a schema file or pass a contract to enforce one")
-            return AgentResult(agent_id=self.id, summary={"contract_given": False}, score=None, cards=[card],
+        if contract.is_empty:  # nothing to enforce: skipped, so not charged, and the report says why
+            reason = "no data contract: upload a schema file (JSON or YAML) or pass `contract` to enforce one"
+            card = SummaryCard(title="Contract", value="none given", status="info", description=reason)
+            return AgentResult(agent_id=self.id, status="skipped", summary={"contract_given": False,
+                                                                            "skipped_reason": reason},
+                               score=None, cards=[card],
                                data={"quality_status": "not_applicable", "violations": [], "transformations": []})
         for col, vc in contract.value_constraints.items():
             if vc.pattern:

@@ -14,7 +14,16 @@ from typing import Any
 
 import polars as pl
 
-from agensium.engine.values import Kind, ValueType, classify, freetext, hints, identifiers, phones, present_values
+from agensium.engine.values import (
+    Kind,
+    ValueType,
+    classify,
+    freetext,
+    hints,
+    identifiers,
+    phones,
+    present_values,
+)
 from agensium.engine.values.dates import plausible_birth_date
 
 PII_SENSITIVITY: dict[str, int] = {

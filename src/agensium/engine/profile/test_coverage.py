@@ -160,6 +160,14 @@ class TestCoverageAgent(Agent):
         data = ctx.data
         schema = data.schema
         checks = self._checks(params, schema)
+        if not checks:  # nothing to test: skipped, so not charged, and the report says why
+            reason = ("no checks configured: set unique_columns, not_null_columns, range_tests, format_tests or "
+                      "allowed_values to test the data")
+            return AgentResult(agent_id=self.id, status="skipped", score=None,
+                               summary={"checks_configured": 0, "coverage_status": "not_configured",
+                                        "skipped_reason": reason},
+                               cards=[SummaryCard(title="Test Coverage", value="not configured", status="info",
+                                                  description=reason)])
         runnable = [c for c in checks if c["fail"] is not None]
         counts: dict[str, Any] = {}
         if runnable:
