@@ -22,13 +22,18 @@ from agensium.engine.profile.shared import DatasetProfile
 
 FORMULA = ("score = uniqueness x mean over columns of (good cells / rows); a good cell is present, valid and "
            "written the column's usual way; uniqueness = 1 - duplicate rows (exact + near) / rows")
-DIMENSIONS: dict[str, str] = {
-    "completeness": "present cells / cells (null, NaN, blank and placeholders such as N/A are missing)",
-    "validity": "valid values / present values (values of the column's kind: e-mails, dates, numbers, …)",
-    "consistency": "values written the column's usual way / valid values (one date format, one currency, "
-                   "one spelling of a value)",
-    "uniqueness": "rows that are not duplicates (exact or near) / rows",
-    "plausibility": "values inside the outlier bounds / numeric values (reported, not scored)",
+DIMENSIONS: dict[str, dict[str, str]] = {
+    "completeness": {"share": "present cells / cells (null, NaN, blank and placeholders such as N/A are missing)",
+                     "weight": "multiplies each column's score (a good cell must be present)"},
+    "validity": {"share": "valid values / present values (values of the column's kind: e-mails, dates, numbers, …)",
+                 "weight": "multiplies each column's score (a good cell must be valid)"},
+    "consistency": {"share": "values written the column's usual way / valid values (one date format, one currency, "
+                             "one spelling of a value)",
+                    "weight": "multiplies each column's score (a good cell is written the usual way)"},
+    "uniqueness": {"share": "rows that are not duplicates (exact or near) / rows",
+                   "weight": "multiplies the table's score"},
+    "plausibility": {"share": "values inside the outlier bounds / numeric values",
+                     "weight": "none: reported, not scored (an extreme value is not an error by itself)"},
 }
 
 
