@@ -14,7 +14,7 @@ from typing import Any
 
 import polars as pl
 
-from agensium.engine.values import numbers
+from agensium.engine.values import booleans, numbers
 from agensium.engine.values.consistency import Variants, off_dominant
 from agensium.engine.values.dates import is_date_like
 from agensium.engine.values.kinds import NUMERIC_KINDS, Kind, ValueType
@@ -46,6 +46,8 @@ class ColumnValues:
     """Dates: format → count; numbers: writing style → count."""
     currencies: dict[str, int] = field(default_factory=dict)
     ambiguous_dates: int = 0
+    percents: int = 0
+    """Numbers: valid values written as a percent ("12%")."""
     unplanned_dates: int = 0
     """Date-like values no format of the plan reads (the plan came from a sample and missed a format)."""
     examples: tuple[str, ...] = ()
@@ -74,7 +76,16 @@ class ColumnValues:
 
     @property
     def dominant_format(self) -> str | None:
-        return max(self.formats, key=lambda k: self.formats[k]) if self.formats and self.kind == Kind.DATE else None
+        """The usual way of writing a date or a boolean (number styles are not a consistency matter)."""
+        usual = self.formats and self.kind in (Kind.DATE, Kind.BOOLEAN)
+        return max(self.formats, key=lambda k: self.formats[k]) if usual else None
+
+    @property
+    def percent_mixed(self) -> int:
+        """Numbers written on the other scale than most (12% among 0.12s, or 0.12 among 12%s)."""
+        if self.conforming is None or self.kind not in NUMERIC_KINDS:
+            return 0
+        return min(self.percents, self.conforming - self.percents)
 
     @property
     def dominant_currency(self) -> str | None:
@@ -83,10 +94,10 @@ class ColumnValues:
     @property
     def inconsistent(self) -> int:
         """Valid values written another way than the column's usual way for the same thing."""
-        if self.kind == Kind.DATE:
+        if self.kind in (Kind.DATE, Kind.BOOLEAN):
             return off_dominant(self.formats)
         if self.kind in NUMERIC_KINDS:
-            return off_dominant(self.currencies)
+            return off_dominant(self.currencies) + self.percent_mixed
         return self.variants.inconsistent if self.variants is not None else 0
 
     def with_variants(self, variants: Variants) -> ColumnValues:
@@ -128,7 +139,10 @@ def row_exprs(vt: ValueType, column: str) -> list[pl.Expr]:
     if vt.kind == Kind.DATE and vt.dates is not None:
         out += [vt.dates.format_of(col).alias(_n(column, "fmt")), vt.dates.is_ambiguous(col).alias(_n(column, "amb"))]
     if vt.kind in NUMERIC_KINDS:
-        out += [numbers.currency(col).alias(_n(column, "cur")), numbers.style(col).alias(_n(column, "fmt"))]
+        out += [numbers.currency(col).alias(_n(column, "cur")), numbers.style(col).alias(_n(column, "fmt")),
+                stripped(col).str.contains(r"%$").alias(_n(column, "pct"))]
+    if vt.kind == Kind.BOOLEAN:
+        out.append(booleans.style(col).alias(_n(column, "fmt")))
     return out
 
 
@@ -160,7 +174,10 @@ def agg_exprs(vt: ValueType, column: str) -> list[pl.Expr]:
                   (bad & is_date_like(col)).sum().alias(_n(column, "unplanned"))]
     if vt.kind in NUMERIC_KINDS:
         exprs += [_counts(pl.col(_n(column, "cur")).filter(ok), _n(column, "currencies")),
-                  _counts(pl.col(_n(column, "fmt")).filter(ok), _n(column, "formats"))]
+                  _counts(pl.col(_n(column, "fmt")).filter(ok), _n(column, "formats")),
+                  pl.col(_n(column, "pct")).filter(ok).sum().alias(_n(column, "percent"))]
+    if vt.kind == Kind.BOOLEAN:
+        exprs.append(_counts(pl.col(_n(column, "fmt")).filter(ok), _n(column, "formats")))
     return exprs
 
 
@@ -178,7 +195,7 @@ def read_measures(vt: ValueType, column: str, row: dict[str, Any], *, rows: int,
         placeholders=_as_dict(row.get(_n(column, "placeholders"))),
         conforming=None if _n(column, "conforming") not in row else int(conforming or 0),
         formats=_as_dict(row.get(_n(column, "formats"))), currencies=_as_dict(row.get(_n(column, "currencies"))),
-        ambiguous_dates=int(row.get(_n(column, "ambiguous")) or 0),
+        ambiguous_dates=int(row.get(_n(column, "ambiguous")) or 0), percents=int(row.get(_n(column, "percent")) or 0),
         unplanned_dates=int(row.get(_n(column, "unplanned")) or 0),
         examples=tuple(str(x) for x in (row.get(_n(column, "examples")) or [])),
     )
@@ -196,6 +213,9 @@ def defect_expr(cv: ColumnValues) -> pl.Expr:
         bad = bad | (pl.col(_n(c, "fmt")) != cv.dominant_format).fill_null(False)
     if cv.kind in NUMERIC_KINDS and cv.dominant_currency is not None and len(cv.currencies) > 1:
         bad = bad | (pl.col(_n(c, "cur")) != cv.dominant_currency).fill_null(False)
+    if cv.percent_mixed:
+        minority = cv.percents < (cv.conforming or 0) - cv.percents
+        bad = bad | (pl.col(_n(c, "ok")) & (pl.col(_n(c, "pct")) == minority))
     if cv.variants is not None and cv.variants.inconsistent:
         odd = [v for g in cv.variants.groups for v, _ in g.members[1:]]
         bad = bad | col.is_in(odd)
