@@ -90,3 +90,18 @@ def test_a_column_named_like_a_kind_needs_a_smaller_share() -> None:
     values = ["ada@example.com", "x at y.com", "bob@example.org", "n/a", "cy@example.net", "me", "maybe", "later"]
     assert classify(pl.Series(values), "email").kind.value == "email"
     assert classify(pl.Series(values), "notes").kind.value == "text"
+
+
+def test_one_thing_written_several_ways_is_counted() -> None:
+    from agensium.engine.values import measure
+
+    df = pl.DataFrame({
+        "active": ["Yes", "yes", "Y", "TRUE", "No", "no", "N/A", "yes", "no", "Yes"],
+        "rate": ["12%", "0.15", "0.2", "0.11", "0.3", "5%", "0.4", "0.1", "0.2", "0.9"],
+        "price": ["$5.00", "€4.00", "USD 3.50", "2.00", "$1,200.00", "$3.10", "EUR 9.99", "$0.50", "7", "$8"],
+    })
+    got = measure(df.lazy(), {c: classify(df[c], c) for c in df.columns})
+    # booleans: yes/no in lower case is the usual way (4 of 9); Title, y/n and TRUE are other ways
+    assert got["active"].kind.value == "boolean_text" and got["active"].inconsistent == 9 - 4
+    assert got["rate"].inconsistent == 2  # two percents among plain fractions
+    assert got["price"].currencies == {"USD": 6, "EUR": 2} and got["price"].inconsistent == 2
