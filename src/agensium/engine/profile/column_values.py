@@ -5,7 +5,7 @@ the cells that are defective, and a hash of the row as compared for near duplica
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import polars as pl
@@ -74,7 +74,7 @@ def _replanned(df: pl.DataFrame, types: dict[str, ValueType], values: dict[str, 
         present = df.filter(present_expr(c)).get_column(c)
         plan = plan_dates(distinct_counts(present))
         if plan is not None and plan.formats != (vt.dates.formats if vt.dates else ()):
-            out[c] = ValueType(vt.kind, vt.share, vt.shares, plan, vt.decimal, vt.regions, vt.tokens, vt.hinted)
+            out[c] = replace(vt, dates=plan)
     return out
 
 
