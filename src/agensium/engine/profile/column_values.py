@@ -16,6 +16,7 @@ from agensium.engine.values import (
     ValueType,
     agg_exprs,
     defect_expr,
+    missing_expr,
     normalised_expr,
     read_measures,
     row_exprs,
@@ -114,19 +115,20 @@ def measure_batch(df: pl.DataFrame, stats: dict[str, ColumnStats], types: dict[s
     keys = surrogate_keys(stats, types)
     defects, missing = [], []
     for c in cols:
-        col = pl.col(c)
-        gone = col.is_null()
-        if schema[c].is_float():
-            gone = gone | col.is_nan()
         if c in values:
-            miss = gone | ~col.cast(pl.String).str.contains(r"\S") | pl.col(f"{c}{SEP}tok").is_not_null()
-            defects.append(defect_expr(values[c]).cast(pl.Int32))
-        else:
-            miss = gone
-            defects.append(miss.cast(pl.Int32))
-        missing.append(miss.cast(pl.Int32))
+            defects.append(defect_expr(values[c]))
+            missing.append(missing_expr(values[c]))
+            continue
+        gone = [pl.lit(False)]
+        if stats[c].null_count:
+            gone.append(pl.col(c).is_null())
+        if stats[c].nan_count:
+            gone.append(pl.col(c).is_nan())
+        defects.append(pl.any_horizontal(gone))
+        missing.append(pl.any_horizontal(gone))
     normal = [normalised_expr(types.get(c), c, schema[c]).alias(c) for c in cols if c not in keys]
-    out = frame.lazy().select(pl.sum_horizontal(defects).alias(f"{SEP}d"), pl.sum_horizontal(missing).alias(f"{SEP}m"),
+    out = frame.lazy().select(pl.sum_horizontal([d.cast(pl.Int32) for d in defects]).alias(f"{SEP}d"),
+                              pl.sum_horizontal([m.cast(pl.Int32) for m in missing]).alias(f"{SEP}m"),
                               *normal).collect()
     normal_hash = (out.select([c for c in cols if c not in keys]).hash_rows(seed=11).to_numpy()
                    if len(cols) > len(keys) else np.zeros(df.height, dtype=np.uint64))

@@ -203,38 +203,61 @@ def read_measures(vt: ValueType, column: str, row: dict[str, Any], *, rows: int,
 
 def defect_expr(cv: ColumnValues) -> pl.Expr:
     """True where a cell is missing (null, blank, placeholder), invalid, or written another way than the
-    column's usual way (needs the row columns of `row_exprs`)."""
+    column's usual way (needs the row columns of `row_exprs`). Only the tests the counts say can fire are
+    built, so a clean column costs nothing."""
     c = cv.column
     col = pl.col(c)
-    bad = col.is_null() | is_blank(col) | pl.col(_n(c, "tok")).is_not_null()
-    if cv.conforming is not None:
-        bad = bad | ~pl.col(_n(c, "ok"))
+    tests = [pl.lit(False)]
+    if cv.nulls:
+        tests.append(col.is_null())
+    if cv.blanks:
+        tests.append(is_blank(col).fill_null(False))
+    if cv.placeholder_count:
+        tests.append(pl.col(_n(c, "tok")).is_not_null())
+    if cv.nonconforming:
+        tests.append(present_expr(c) & ~pl.col(_n(c, "ok")))
+    if cv.inconsistent:
+        tests.append(_inconsistent(cv))
+    return pl.any_horizontal(tests)
+
+
+def _inconsistent(cv: ColumnValues) -> pl.Expr:
+    c = cv.column
+    tests = [pl.lit(False)]
     if cv.dominant_format is not None and len(cv.formats) > 1:
-        bad = bad | (pl.col(_n(c, "fmt")) != cv.dominant_format).fill_null(False)
+        tests.append((pl.col(_n(c, "fmt")) != cv.dominant_format).fill_null(False))
     if cv.kind in NUMERIC_KINDS and cv.dominant_currency is not None and len(cv.currencies) > 1:
-        bad = bad | (pl.col(_n(c, "cur")) != cv.dominant_currency).fill_null(False)
+        tests.append((pl.col(_n(c, "cur")) != cv.dominant_currency).fill_null(False))
     if cv.percent_mixed:
         minority = cv.percents < (cv.conforming or 0) - cv.percents
-        bad = bad | (pl.col(_n(c, "ok")) & (pl.col(_n(c, "pct")) == minority))
+        tests.append(pl.col(_n(c, "ok")) & (pl.col(_n(c, "pct")) == minority))
     if cv.variants is not None and cv.variants.inconsistent:
-        odd = [v for g in cv.variants.groups for v, _ in g.members[1:]]
-        bad = bad | col.is_in(odd)
-    return bad
+        tests.append(pl.col(c).is_in([v for g in cv.variants.groups for v, _ in g.members[1:]]))
+    return pl.any_horizontal(tests)
+
+
+def missing_expr(cv: ColumnValues) -> pl.Expr:
+    """True where a cell is missing: null, blank or a placeholder (only the tests that can fire)."""
+    tests = [pl.lit(False)]
+    if cv.nulls:
+        tests.append(pl.col(cv.column).is_null())
+    if cv.blanks:
+        tests.append(is_blank(pl.col(cv.column)).fill_null(False))
+    if cv.placeholder_count:
+        tests.append(pl.col(_n(cv.column, "tok")).is_not_null())
+    return pl.any_horizontal(tests)
 
 
 def normalised_expr(vt: ValueType | None, column: str, dtype: pl.DataType) -> pl.Expr:
-    """A cell as compared for near-duplicate rows: typed values as parsed, text trimmed and case-folded
-    with runs of spaces collapsed, placeholders as missing (needs the row columns when `vt` is given)."""
+    """A cell as compared for near-duplicate rows: typed values as parsed, text trimmed and case-folded,
+    placeholders as missing (needs the row columns when `vt` is given)."""
     col = pl.col(column)
     if vt is None:
-        return col if dtype != pl.String else stripped(col).str.to_lowercase().str.replace_all(r"\s+", " ")
-    missing = pl.col(_n(column, "tok")).is_not_null() | is_blank(col)
+        return col if dtype != pl.String else stripped(col).str.to_lowercase()
+    text = stripped(col).str.to_lowercase()
     if vt.kind != Kind.BOOLEAN and vt.parse(col) is not None:
-        value = pl.col(_n(column, "val")).cast(pl.String)
-        value = pl.coalesce(value, stripped(col).str.to_lowercase())
-    else:
-        value = stripped(col).str.to_lowercase().str.replace_all(r"\s+", " ")
-    return pl.when(~missing).then(value)
+        text = pl.coalesce(pl.col(_n(column, "val")).cast(pl.String), text)
+    return pl.when(pl.col(_n(column, "tok")).is_null()).then(text)
 
 
 def measure(lf: pl.LazyFrame, types: dict[str, ValueType]) -> dict[str, ColumnValues]:

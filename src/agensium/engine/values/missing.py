@@ -46,23 +46,34 @@ class MissingTokens:
         keep = set(data_tokens)
         return MissingTokens(self.unambiguous, tuple(t for t in self.ambiguous if t not in keep), self.extra)
 
-    def spellings(self) -> list[str]:
-        """Every token as written in practice (lower, UPPER, Title, padded by a space): an exact hash
-        lookup on these avoids trimming and lower-casing every value of a column."""
-        forms = {f for t in self.all for f in (t, t.upper(), t.title(), t.capitalize())}
-        return sorted(forms | {f" {f}" for f in forms} | {f"{f} " for f in forms})
+    def spellings(self) -> dict[str, str]:
+        """Every token as written in practice → the token: any mix of case for short tokens (N/a, NuLL),
+        lower, UPPER, Title and Capitalised for long ones, each also padded by a space. One hash lookup
+        per value then finds them, with no copy of the column trimmed or lower-cased."""
+        out: dict[str, str] = {}
+        for token in self.all:
+            forms = {token, token.upper(), token.title(), token.capitalize()}
+            if sum(ch.isalpha() for ch in token) <= 5:
+                forms |= _cases(token)
+            for f in forms:
+                out.update({f: token, f" {f}": token, f"{f} ": token, f" {f} ": token})
+        return out
 
     def token(self, expr: pl.Expr) -> pl.Expr:
-        """The placeholder token a value is (lower-cased, trimmed), null where it is none."""
-        t = expr.cast(pl.String)
-        fast = t.is_in(self.spellings())
-        norm = t.str.strip_chars().str.to_lowercase()
-        slow = (t.str.len_bytes() <= 24) & norm.is_in(list(self.all))
-        return pl.when(fast | slow).then(norm)
+        """The placeholder token a value is (lower-cased), null where it is none."""
+        return expr.cast(pl.String).replace_strict(self.spellings(), default=None, return_dtype=pl.String)
 
     def is_placeholder(self, expr: pl.Expr) -> pl.Expr:
         """True where a value is a placeholder token (false for nulls and blanks)."""
         return self.token(expr).is_not_null()
+
+
+def _cases(token: str) -> set[str]:
+    """Every upper/lower-case mix of a token's letters."""
+    out = [""]
+    for ch in token:
+        out = [p + c for p in out for c in ({ch.lower(), ch.upper()} if ch.isalpha() else {ch})]
+    return set(out)
 
 
 DEFAULT_TOKENS = MissingTokens()
