@@ -19,8 +19,8 @@ from agensium.engine.values import (
     missing_expr,
     normalised_expr,
     read_measures,
-    row_exprs,
     spelling_variants,
+    with_rows,
 )
 from agensium.engine.values.dates import distinct_counts, plan_dates
 from agensium.engine.values.kinds import Kind
@@ -47,8 +47,7 @@ class BatchValues:
 
 
 def _with_rows(df: pl.DataFrame, types: dict[str, ValueType]) -> pl.DataFrame:
-    rows = [e for c, vt in types.items() for e in row_exprs(vt, c)]
-    return df.lazy().with_columns(rows).collect() if rows else df
+    return with_rows(df.lazy(), types).collect() if types else df
 
 
 def _measure(df: pl.DataFrame, types: dict[str, ValueType], stats: dict[str, ColumnStats]
@@ -101,6 +100,16 @@ def surrogate_keys(stats: dict[str, ColumnStats], types: dict[str, ValueType]) -
     return out
 
 
+def _normal(cv: ColumnValues | None, vt: ValueType | None, column: str, dtype: pl.DataType, grouped: bool
+            ) -> pl.Expr:
+    """A column as compared for near duplicates; the raw value where normalising cannot make two different
+    values equal (a text column whose distinct values were grouped and hold no spelling variants)."""
+    if cv is not None and grouped and not cv.placeholder_count and not cv.inconsistent and cv.kind in (
+            Kind.TEXT, Kind.PERSON_NAME, Kind.EMPTY):
+        return pl.col(column)
+    return normalised_expr(vt, column, dtype).alias(column)
+
+
 def measure_batch(df: pl.DataFrame, stats: dict[str, ColumnStats], types: dict[str, ValueType],
                   distinct: dict[str, pl.DataFrame], schema: pl.Schema) -> BatchValues:
     frame = _with_rows(df, types)
@@ -126,7 +135,7 @@ def measure_batch(df: pl.DataFrame, stats: dict[str, ColumnStats], types: dict[s
             gone.append(pl.col(c).is_nan())
         defects.append(pl.any_horizontal(gone))
         missing.append(pl.any_horizontal(gone))
-    normal = [normalised_expr(types.get(c), c, schema[c]).alias(c) for c in cols if c not in keys]
+    normal = [_normal(values.get(c), types.get(c), c, schema[c], c in distinct) for c in cols if c not in keys]
     out = frame.lazy().select(pl.sum_horizontal([d.cast(pl.Int32) for d in defects]).alias(f"{SEP}d"),
                               pl.sum_horizontal([m.cast(pl.Int32) for m in missing]).alias(f"{SEP}m"),
                               *normal).collect()

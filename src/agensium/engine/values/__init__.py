@@ -34,7 +34,8 @@ from agensium.engine.values.measure import (
     missing_expr,
     normalised_expr,
     read_measures,
-    row_exprs,
+    row_stages,
+    with_rows,
 )
 from agensium.engine.values.missing import DEFAULT_TOKENS, MissingTokens, is_blank, is_missing
 from agensium.engine.values.text import as_text
@@ -68,7 +69,8 @@ __all__ = [
     "places",
     "present_values",
     "read_measures",
-    "row_exprs",
+    "row_stages",
     "spelling_variants",
     "text",
+    "with_rows",
 ]

@@ -131,7 +131,7 @@ def _parse_one(date_part: pl.Expr, f: DateFormat) -> pl.Expr:
     if "%Y" not in f.fmt:
         return parsed
     lo, hi = (1600, 2199) if f.fmt == "%Y%m%d" else YEARS  # eight digits are a date only in a plausible range
-    return pl.when(parsed.dt.year().is_between(lo, hi)).then(parsed)
+    return pl.when(parsed.is_between(date(lo, 1, 1), date(hi, 12, 31))).then(parsed)
 
 
 @dataclass(frozen=True)
@@ -218,6 +218,32 @@ class DatePlan:
             pa, pb = _parse_one(sp.date, a), _parse_one(sp.date, b)
             flags.append((pa.is_not_null() & pb.is_not_null() & (pa != pb)).fill_null(False))
         return pl.any_horizontal(flags) if flags else pl.lit(False)
+
+    def staged(self, expr: pl.Expr, val: str, fmt: str, amb: str, scratch: str) -> list[list[pl.Expr]]:
+        """`parse(guess=True)`, `format_of` and `is_ambiguous` as columns `val`, `fmt` and `amb`, computed
+        in stages so that each format parses every value once (one expression tree per column would parse
+        it again for each of them). Scratch columns start with `scratch`."""
+        sp = self._split(expr)
+        d, secs, has_t, ok = (f"{scratch}d", f"{scratch}s", f"{scratch}t", f"{scratch}k")
+        first = [sp.date.alias(d)]
+        if self.has_time:
+            first += [sp.seconds.alias(secs), sp.has_time.alias(has_t), sp.time_ok.alias(ok)]
+        partners = [g for o in self.orders for g in CATALOGUE if g.pair == o.pair]
+        formats = list(dict.fromkeys([*self.formats, *partners]))
+        col = {f.name: f"{scratch}{i}" for i, f in enumerate(formats)}
+        second = [_parse_one(pl.col(d), f).alias(col[f.name]) for f in formats]
+        date = pl.coalesce([pl.col(col[f.name]) for f in self.formats])
+        name = pl.coalesce([pl.when(pl.col(col[f.name]).is_not_null()).then(pl.lit(f.name)) for f in self.formats])
+        flags = [pl.lit(False)]
+        for o in self.orders:
+            a, b = (pl.col(col[f.name]) for f in CATALOGUE if f.pair == o.pair)
+            flags.append((a.is_not_null() & b.is_not_null() & (a != b)).fill_null(False))
+        if self.has_time:
+            date = pl.when(pl.col(ok)).then(
+                date.cast(pl.Datetime("us")) + pl.duration(microseconds=pl.col(secs).fill_null(0)))
+            name = pl.when(pl.col(ok)).then(pl.when(pl.col(has_t)).then(name + " hh:mm").otherwise(name))
+        third = [date.alias(val), name.alias(fmt), pl.any_horizontal(flags).alias(amb)]
+        return [first, second, third]
 
     def describe(self) -> dict[str, object]:
         return {

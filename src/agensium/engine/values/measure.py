@@ -1,6 +1,6 @@
 """Exact counts of a column's values under its `ValueType`, and which cells are defective.
 
-Two stages, so a caller can put them in the queries it already runs: `row_exprs` computes per-row
+Two steps, so a caller can put them in the queries it already runs: `row_stages` computes per-row
 columns once (placeholder token, parsed value or check result, format, currency), and `agg_exprs`
 counts over them; `read_measures` turns the counts into the typed `ColumnValues`, and
 `defect_expr` marks each cell that is missing, invalid or written another way than its column's usual
@@ -124,26 +124,46 @@ class ColumnValues:
         return out
 
 
-def row_exprs(vt: ValueType, column: str) -> list[pl.Expr]:
-    """Per-row columns `column\\0tok|val|ok|fmt|cur|amb` that the counts and defect marks are made from."""
+def row_stages(vt: ValueType, column: str) -> list[list[pl.Expr]]:
+    """Per-row columns `column\\0tok|val|ok|fmt|cur|pct|amb` that the counts and defect marks are made from,
+    as stages to apply one after the other (a later stage reads the earlier ones' columns, so nothing is
+    computed twice). Scratch columns start with `column\\0~` (see `scratch_columns`)."""
     col = pl.col(column)
-    out = [vt.placeholder(col).alias(_n(column, "tok"))]
-    parsed = vt.parse(col, guess_dates=True) if vt.kind != Kind.BOOLEAN else None
+    first = [vt.placeholder(col).alias(_n(column, "tok"))]
+    if vt.kind == Kind.DATE and vt.dates is not None:
+        stages = vt.dates.staged(col, _n(column, "val"), _n(column, "fmt"), _n(column, "amb"), _n(column, "~"))
+        return [first + stages[0], *stages[1:], [pl.col(_n(column, "val")).is_not_null().alias(_n(column, "ok"))]]
+    parsed = vt.parse(col) if vt.kind != Kind.BOOLEAN else None
     if parsed is not None:
-        out += [parsed.alias(_n(column, "val")), parsed.is_not_null().alias(_n(column, "ok"))]
+        first.append(parsed.alias(_n(column, "val")))
+        later = [pl.col(_n(column, "val")).is_not_null().alias(_n(column, "ok"))]
     else:
         check = vt.conforms(col)
         if check is None:
-            return out
-        out.append(check.fill_null(False).alias(_n(column, "ok")))
-    if vt.kind == Kind.DATE and vt.dates is not None:
-        out += [vt.dates.format_of(col).alias(_n(column, "fmt")), vt.dates.is_ambiguous(col).alias(_n(column, "amb"))]
+            return [first]
+        first.append(check.fill_null(False).alias(_n(column, "ok")))
+        later = []
     if vt.kind in NUMERIC_KINDS:
-        out += [numbers.currency(col).alias(_n(column, "cur")), numbers.style(col).alias(_n(column, "fmt")),
-                stripped(col).str.contains(r"%$").alias(_n(column, "pct"))]
+        first += [numbers.currency(col).alias(_n(column, "cur")), numbers.style(col).alias(_n(column, "fmt")),
+                  stripped(col).str.contains(r"%$").alias(_n(column, "pct"))]
     if vt.kind == Kind.BOOLEAN:
-        out.append(booleans.style(col).alias(_n(column, "fmt")))
-    return out
+        first.append(booleans.style(col).alias(_n(column, "fmt")))
+    return [first, later] if later else [first]
+
+
+def scratch_columns(frame: pl.DataFrame | pl.LazyFrame) -> list[str]:
+    names = frame.collect_schema().names() if isinstance(frame, pl.LazyFrame) else frame.columns
+    return [c for c in names if f"{SEP}~" in c]
+
+
+def with_rows(lf: pl.LazyFrame, types: dict[str, ValueType]) -> pl.LazyFrame:
+    """`lf` with every typed column's row columns (the stages of all columns applied side by side)."""
+    stages = [row_stages(vt, c) for c, vt in types.items()]
+    for i in range(max((len(s) for s in stages), default=0)):
+        step = [e for s in stages if i < len(s) for e in s[i]]
+        if step:
+            lf = lf.with_columns(step)
+    return lf.drop(scratch_columns(lf))
 
 
 def _counts(expr: pl.Expr, name: str) -> pl.Expr:
@@ -157,7 +177,7 @@ def present_expr(column: str) -> pl.Expr:
 
 
 def agg_exprs(vt: ValueType, column: str) -> list[pl.Expr]:
-    """Counts over the row columns of `row_exprs` (and the column itself), named `column\\0what`."""
+    """Counts over the row columns of `row_stages` (and the column itself), named `column\\0what`."""
     col = pl.col(column)
     exprs = [_counts(pl.col(_n(column, "tok")), _n(column, "placeholders"))]
     if vt.conforms(col) is None:
@@ -203,7 +223,7 @@ def read_measures(vt: ValueType, column: str, row: dict[str, Any], *, rows: int,
 
 def defect_expr(cv: ColumnValues) -> pl.Expr:
     """True where a cell is missing (null, blank, placeholder), invalid, or written another way than the
-    column's usual way (needs the row columns of `row_exprs`). Only the tests the counts say can fire are
+    column's usual way (needs the row columns of `row_stages`). Only the tests the counts say can fire are
     built, so a clean column costs nothing."""
     c = cv.column
     col = pl.col(c)
@@ -264,11 +284,10 @@ def measure(lf: pl.LazyFrame, types: dict[str, ValueType]) -> dict[str, ColumnVa
     """Every typed column measured in one query (for callers that have no query of their own)."""
     if not types:
         return {}
-    rows_ex = [e for c, vt in types.items() for e in row_exprs(vt, c)]
     aggs: list[pl.Expr] = [pl.len().alias("\0rows")]
     for c, vt in types.items():
         aggs += [*agg_exprs(vt, c), pl.col(c).null_count().alias(_n(c, "nulls")),
                  is_blank(pl.col(c)).sum().alias(_n(c, "blanks"))]
-    row = lf.with_columns(rows_ex).select(aggs).collect(engine="streaming").row(0, named=True)
+    row = with_rows(lf, types).select(aggs).collect(engine="streaming").row(0, named=True)
     return {c: read_measures(vt, c, row, rows=int(row["\0rows"]), nulls=int(row[_n(c, "nulls")] or 0),
                              blanks=int(row[_n(c, "blanks")] or 0)) for c, vt in types.items()}
