@@ -21,11 +21,14 @@ DF = pl.DataFrame({
 })
 
 
-def test_no_checks_is_not_configured(tmp_path):
-    res = TestCoverageAgent().run(CoverageParams(), make_ctx(tmp_path, DF))
-    assert res.score is None
-    assert res.summary["coverage_status"] == "not_configured"
+def test_no_checks_is_skipped_with_the_reason_and_suggested_checks(tmp_path):
+    ctx = make_ctx(tmp_path, DF)
+    UnifiedProfiler().run(ProfilerParams(), ctx)
+    res = TestCoverageAgent().run(CoverageParams(), ctx)
+    assert res.status == "skipped" and res.score is None  # nothing to test: not charged
+    assert res.summary["coverage_status"] == "not_configured" and "no checks" in res.summary["skipped_reason"]
     assert res.cards[0].status == "info" and res.cards[0].value == "not configured"
+    assert any("range check on 'age'" in s for s in res.summary["suggested_checks"])
 
 
 def test_scores_fall_with_failures_and_rows_are_named(tmp_path):
