@@ -28,7 +28,9 @@ def test_no_checks_is_skipped_with_the_reason_and_suggested_checks(tmp_path):
     assert res.status == "skipped" and res.score is None  # nothing to test: not charged
     assert res.summary["coverage_status"] == "not_configured" and "no checks" in res.summary["skipped_reason"]
     assert res.cards[0].status == "info" and res.cards[0].value == "not configured"
-    assert any("range check on 'age'" in s for s in res.summary["suggested_checks"])
+    suggested = res.summary["suggested_checks"]
+    assert "Add a range check on 'id' (observed 1 to 10)." in suggested
+    assert all(any(f"'{c}'" in s for c in DF.columns) for s in suggested)
 
 
 def test_scores_fall_with_failures_and_rows_are_named(tmp_path):
