@@ -4,13 +4,12 @@ against the clean twin it was made from."""
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import polars as pl
 import pytest
-from datagen.twins import make_twins
 
 from agensium.engine.pipeline import RunRequest, run_tool
+from datagen.twins import make_twins
 
 
 @pytest.fixture(scope="module")

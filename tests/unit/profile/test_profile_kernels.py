@@ -9,6 +9,7 @@ import polars as pl
 
 from agensium.engine.profile.stats import sorted_values
 
+
 def test_sorted_values_drops_nulls_and_nan_and_keeps_infinities() -> None:
     s = pl.Series("x", [3.5, None, float("nan"), -math.inf, 1.0, math.inf, None, -2.0])
     out = sorted_values(s)

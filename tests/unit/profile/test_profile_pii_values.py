@@ -4,7 +4,6 @@ and card numbers inside free text; look-alikes that fail their checks stay out."
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 import phonenumbers
 import polars as pl

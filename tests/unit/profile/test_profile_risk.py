@@ -8,9 +8,9 @@ import polars as pl
 import pytest
 from profile_helpers import make_ctx
 
-from agensium.engine.values import contact, identifiers, phones
 from agensium.engine.profile.pii import detect_column_pii, name_hint
 from agensium.engine.profile.score_risk import RiskParams, RiskScorer
+from agensium.engine.values import contact, identifiers, phones
 
 
 def _eval(fn, values):

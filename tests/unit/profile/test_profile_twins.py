@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from datagen.twins import Twins, make_twins
 
 from agensium.engine.pipeline import RunRequest, run_tool
+from datagen.twins import Twins, make_twins
 
 AGENTS = ["unified-profiler", "readiness-rater"]
 
