@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+sys.path.insert(0, str(Path(__file__).parent))  # test-data generators: `from datagen.twins import make_twins`
 
 
 def missing_service(what: str) -> None:

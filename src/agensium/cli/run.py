@@ -82,11 +82,15 @@ def run(
     out: Path | None = typer.Option(None, "--out", help="Output folder (default: ./<file>_<tool>_out)"),
     parquet: bool = typer.Option(False, "--parquet", help="Also write the output data as Parquet"),
     sheet: str | None = typer.Option(None, "--sheet", help="Excel sheet name or 0-based index"),
+    header_row: int | None = typer.Option(None, "--header-row", min=1, max=10_000,
+                                          help="Row holding the column names, 1-based (default: found; title and "
+                                          "blank rows above it are skipped)"),
     formats: str = typer.Option("json,xlsx,html", "--formats", help="Report formats"),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log agent errors to stderr"),
 ) -> None:
     """Run a tool on local files and write its reports and data."""
     global skip_teardown
+    from agensium.engine.io.layout import ReadOptions
     from agensium.engine.pipeline import RunRequest, run_tool
     from agensium.engine.registry import get_tool
 
@@ -112,7 +116,8 @@ def run(
                 console.print(f"[dim]no --baseline: skipping {', '.join(skipped)}[/]")
         request = RunRequest(
             tool_id=tool, inputs=_inputs(file, baseline, schema), out_dir=out_dir, agents=selected,
-            parameters=_load_params(params), write_parquet=parquet, sheet=sheet,
+            parameters=_load_params(params), write_parquet=parquet,
+            read=ReadOptions(sheet=sheet, header_row=header_row),
             formats=tuple(f.strip() for f in formats.split(",") if f.strip()),
         )
         signal.signal(signal.SIGINT, on_sigint)

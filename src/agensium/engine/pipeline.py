@@ -41,8 +41,15 @@ from agensium.engine.agent import (
 )
 from agensium.engine.io import s3
 from agensium.engine.io.csv_writer import csv_ready
+from agensium.engine.io.layout import ReadOptions
 from agensium.engine.io.readers import read_dataset
-from agensium.engine.registry import get_tool, load_agent_class, resolve_agents, validate_parameters
+from agensium.engine.registry import (
+    INPUT_KEY,
+    get_tool,
+    load_agent_class,
+    resolve_agents,
+    validate_parameters,
+)
 from agensium.engine.report.model import build_report
 from agensium.errors import AgensiumError, ErrorCode
 
@@ -84,8 +91,8 @@ class RunRequest:
     write_parquet: bool = False
     formats: tuple[str, ...] = ("json", "xlsx", "html")
     work_dir: Path | None = None
-    sheet: str | int | None = None
-    """Excel inputs: the sheet to read (name or 0-based index; first sheet by default)."""
+    read: ReadOptions = field(default_factory=ReadOptions)
+    """How to read the primary input (sheet, header row); set fields win over `parameters["input"]`."""
     in_memory_max_bytes: int = IN_MEMORY_MAX_BYTES
     """The primary input is held in memory when its table would take at most this many bytes (0: always
     streamed to Parquet). A baseline is always streamed: only drift reads it, once, in column batches, and
@@ -231,8 +238,12 @@ def _read_inputs(req: RunRequest, work: Path) -> tuple[Dataset, Dataset | None, 
     names = {role: req.display_names.get(role) or _display_name(src) for role, src in req.inputs.items()}
     roles = [role for role in DATA_ROLES if role in req.inputs]
 
+    given = (req.parameters or {}).get(INPUT_KEY) or {}
+    options = ReadOptions.model_validate({**given, **req.read.model_dump(exclude_none=True)})
+
     def read(role: str) -> Dataset:
-        return read_dataset(req.inputs[role], work / f"input-{role}.parquet", names[role], sheet=req.sheet,
+        return read_dataset(req.inputs[role], work / f"input-{role}.parquet", names[role],
+                            options=options if role == "primary" else ReadOptions(sheet=options.sheet),
                             in_memory_max_bytes=req.in_memory_max_bytes if role == "primary" else 0)
 
     # one after the other: each read already keeps the cores busy, and two side by side would hold both

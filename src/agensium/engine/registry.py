@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from agensium.engine.agent import Agent, AgentParams
+from agensium.engine.io.layout import ReadOptions
 from agensium.errors import AgensiumError, ErrorCode
 
 MB = 1024 * 1024
@@ -203,6 +204,10 @@ def params_schema(spec: AgentSpec) -> dict[str, Any]:
     return params_model(spec).model_json_schema()
 
 
+INPUT_KEY = "input"
+"""The `parameters.json` key for how to read the primary input (`ReadOptions`: sheet, header_row)."""
+
+
 def validate_parameters(
     tool: ToolSpec, agents: list[str], raw: Any
 ) -> dict[str, AgentParams]:
@@ -215,7 +220,14 @@ def validate_parameters(
     if not isinstance(raw, dict):
         raise AgensiumError(ErrorCode.INVALID_PARAMETERS, "parameters must be a JSON object keyed by agent id")
     problems: list[dict[str, Any]] = []
+    try:
+        ReadOptions.model_validate(raw.get(INPUT_KEY) or {})
+    except ValidationError as exc:
+        problems += [{"agent": INPUT_KEY, "field": ".".join(str(x) for x in e["loc"]), "error": e["msg"]}
+                     for e in exc.errors(include_url=False, include_input=False)]
     for agent_id in raw:
+        if agent_id == INPUT_KEY:
+            continue
         if tool.agent(agent_id) is None:
             problems.append({"agent": agent_id, "error": f"unknown agent for {tool.id}"})
         elif agent_id not in agents:

@@ -41,19 +41,23 @@ def test_profile_my_data_end_to_end(stack) -> None:
         report = c.get(f"/tasks/{task_id}/report").json()
         downloads = c.get(f"/tasks/{task_id}/downloads").json()["downloads"]
         wallet = c.get("/billing/wallet").json()
-    assert {a: r["status"] for a, r in report["agent_results"].items()} == dict.fromkeys(
-        get_tool("profile-my-data").agent_ids, "success")
+    # test-coverage-agent has no check to run: skipped, with its reason, and not charged
+    ids = get_tool("profile-my-data").agent_ids
+    assert {a: r["status"] for a, r in report["agent_results"].items()} == {
+        a: "skipped" if a == "test-coverage-agent" else "success" for a in ids}
+    assert report["agent_results"]["test-coverage-agent"]["summary"]["skipped_reason"]
     mimes = {d["filename"].rsplit(".", 1)[1]: d["mime_type"] for d in downloads}
     assert mimes["json"] == "application/json" and mimes["html"].startswith("text/html")
     assert mimes["xlsx"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     xlsx = next(d for d in downloads if d["filename"].endswith(".xlsx"))
     body = httpx.get(xlsx["url"]).content
     assert body[:2] == b"PK" and len(body) == xlsx["size_bytes"]
-    assert wallet["balance"] == 0 and wallet["held"] == 0
+    coverage_cost = get_tool("profile-my-data").agent("test-coverage-agent").cost
+    assert wallet["balance"] == coverage_cost and wallet["held"] == 0
     with stack.session() as s:
         captured = s.execute(select(LedgerEntry.agent_id).where(LedgerEntry.task_id == task_id,
                                                                LedgerEntry.kind == "CAPTURE")).scalars().all()
-    assert sorted(captured) == sorted(get_tool("profile-my-data").agent_ids)
+    assert sorted(captured) == sorted(a for a in ids if a != "test-coverage-agent")
 
 
 def test_agensium_worker_command_runs_a_task_and_stops_cleanly(stack, tmp_path: Path) -> None:

@@ -70,11 +70,15 @@ def test_defaults_account_for_every_row_and_change_nothing_destructive(tmp_path:
     # exactly the empty row was quarantined; every other row is in the cleaned file, in order
     assert quarantine["row_number"].to_list() == ["2"]
     assert cleaned.height == len(ROWS) - 1
-    assert cleaned.columns == ["id", "name", "city", "amount", "joined", "count", "status", "notes", "name_2"]
+    # amounts in two currencies: split into the amount and its currency, never added up together
+    assert cleaned.columns == ["id", "name", "city", "amount", "joined", "count", "status", "notes", "name_2",
+                               "amount__currency"]
     kept = [r for i, r in enumerate(ROWS) if i != 2]
-    # text columns: only trimmed, space runs collapsed, NFC (case and tokens untouched)
+    # text columns: only trimmed, space runs collapsed, NFC (case untouched); placeholders become missing
     for j, col in ((1, "name"), (2, "city"), (6, "status"), (7, "notes")):
-        assert cleaned[col].to_list() == [_norm(r[j]) or None for r in kept], col
+        expected = [None if r[j] in ("N/A", "-", "null") else _norm(r[j]) or None for r in kept]
+        assert cleaned[col].to_list() == expected, col
+    assert cleaned["amount__currency"].to_list() == [None, "USD", None, None, None, "EUR", None, None, None]
     # typed columns: parsed value by value (information kept, no value lost)
     assert cleaned["amount"].to_list() == [
         "1234.5",
@@ -105,7 +109,7 @@ def test_defaults_account_for_every_row_and_change_nothing_destructive(tmp_path:
     results = out.report["agent_results"]
     assert results["duplicate-resolver"]["summary"]["duplicate_rows"] == 1
     assert results["outlier-remover"]["summary"]["outliers_found"] >= 1
-    assert results["null-handler"]["summary"]["null_tokens_converted"] == 0
+    assert results["null-handler"]["summary"]["null_tokens_converted"] == 4  # N/A, -, -, null in notes
     checks = {c["check"]: c["passed"] for c in results["cleanse-writeback"]["data"]["checks"]}
     assert checks == {
         "data_retention": True,

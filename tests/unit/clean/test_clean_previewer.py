@@ -25,7 +25,8 @@ def test_explicit_rules_are_simulated_independently(h) -> None:
         ctx,
     )
     sims = r.data["simulated_results"]
-    assert [s["changes"]["row_change"] for s in sims] == [-1, -1, 0]  # 100.0; the null x; nothing
+    # 100.0; the null x and the "N/A" of s (a placeholder is a missing value); nothing
+    assert [s["changes"]["row_change"] for s in sims] == [-1, -2, 0]
     assert sims[2]["changed_cells"] == 1  # " a" -> "a"
     assert sims[0]["changes"]["column_changes"]["x"]["nulls"] == 0
     assert r.data["mode"] == "independent what-if rules"

@@ -77,21 +77,35 @@ NULLY = {
 }
 
 
-def test_null_tokens_reported_not_converted_by_default(h) -> None:
+def test_placeholders_become_missing_by_default_and_none_only_reports(h) -> None:
     ctx = h.ctx(NULLY)
     r = NullHandler().run(N(), ctx)
-    assert r.data_out is None
+    out = h.out(r, ctx)
+    assert out["s"].to_list() == ["a", None, None, None, None, "a"]
+    assert out["t"].to_list() == [None, "b", None, None, None, "b"]
+    assert r.data["manifest"]["nulls_introduced"] == {"s": 3, "t": 4}
     s = r.data["null_summary"]
     assert (s["s"]["null_count"], s["s"]["null_token_count"]) == (1, 3)
     assert (s["t"]["null_count"], s["t"]["null_token_count"]) == (0, 4)
     assert s["x"]["suggested_strategy"] in ("mean", "median")
+    reported = NullHandler().run(N(convert_null_tokens="none"), h.ctx(NULLY))
+    assert reported.data_out is None
+    assert reported.data["null_summary"]["t"]["null_token_count"] == 4
+
+
+def test_ambiguous_tokens_that_are_data_in_their_column_stay(h) -> None:
+    data = {"country": ["US", "NA", "DE", "FR", "NA", "N/A"], "note": ["ok", "-", "late", "-", "ok", "fine"]}
+    ctx = h.ctx(data)
+    out = h.out(NullHandler().run(N(), ctx), ctx)
+    assert out["country"].to_list() == ["US", "NA", "DE", "FR", "NA", None]  # Namibia among country codes
+    assert out["note"].to_list() == ["ok", None, "late", None, "ok", "fine"]
 
 
 def test_unambiguous_and_all_token_conversion(h) -> None:
     ctx = h.ctx(NULLY)
     out = h.out(NullHandler().run(N(convert_null_tokens="unambiguous"), ctx), ctx)
     assert out["s"].to_list() == ["a", None, None, "NA", None, "a"]
-    assert out["t"].to_list() == ["-", "b", None, "?", "None", "b"]
+    assert out["t"].to_list() == ["-", "b", None, "?", None, "b"]
     out = h.out(NullHandler().run(N(convert_null_tokens="all"), ctx), ctx)
     assert out["t"].to_list() == [None, "b", None, None, None, "b"]
 

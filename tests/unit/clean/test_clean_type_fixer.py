@@ -49,8 +49,11 @@ def test_dates_in_five_formats_with_day_first_evidence(h) -> None:
         dt.date(2024, 6, 10),
     ]
     dates = r.data["conversions"]["d"]["dates"]
-    # 31/01/2024 and 10.06.2024 (a dotted date is day-first by convention) read only day-first
-    assert dates["day_first"] is True and dates["evidence"]["only_day_first"] == 2
+    # 31/01/2024 reads only day-first; 05/02/2024 then follows it; a dotted date is day-first by convention
+    orders = {o["pair"]: o for o in dates["order_by_pair"]}
+    assert dates["day_first"] is True and orders["/4"]["only_day_first"] == 1 and orders["/4"]["day_first"]
+    assert orders[".4"]["day_first"] is True and "convention" in orders[".4"]["decided_by"]
+    assert len(dates["formats"]) == 5
 
 
 def test_month_first_evidence_and_ambiguous_column_reported(h) -> None:
@@ -58,8 +61,10 @@ def test_month_first_evidence_and_ambiguous_column_reported(h) -> None:
     r = TypeFixer().run(TypeFixerParams(), ctx)
     out = h.out(r, ctx)
     assert out["us"].to_list() == [dt.date(2024, 1, 31), dt.date(2024, 2, 5)]
-    assert out["amb"].to_list() == [dt.date(2024, 2, 1), dt.date(2024, 4, 3)]
-    assert r.data["conversions"]["amb"]["dates"]["decided_by"].startswith("ambiguous")
+    # every value reads both ways and nothing says which: not guessed, the text is kept beside
+    assert out["amb"].to_list() == [None, None]
+    assert out["amb__original"].to_list() == ["01/02/2024", "03/04/2024"]
+    assert r.data["conversions"]["amb"]["dates"]["ambiguous_values"] == 2
     assert any(a.category == "date_order" and a.affected_fields == ["amb"] for a in r.alerts)
     forced = TypeFixer().run(TypeFixerParams(day_first="month_first"), ctx)
     assert h.out(forced, ctx)["amb"].to_list() == [dt.date(2024, 1, 2), dt.date(2024, 3, 4)]

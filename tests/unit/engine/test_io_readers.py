@@ -11,6 +11,7 @@ import xlsxwriter
 
 from agensium.engine.agent import ROW_ID
 from agensium.engine.io import s3
+from agensium.engine.io.layout import ReadOptions
 from agensium.engine.io.readers import read_dataset
 from agensium.errors import AgensiumError, ErrorCode
 
@@ -211,10 +212,10 @@ def test_excel_sheet_by_name_index_and_default(tmp_path: Path) -> None:
     assert df["a"][-1] == "late" and df["a"][0] == "1" and df.height == 300  # late text kept, not nulled
     assert ds.read_notes["sheets"] == ["First", "Second"] and ds.read_notes["sheet"] == "First"
     for sheet in ("Second", 1):
-        ds2 = read_dataset(src, tmp_path / f"o-{sheet}.parquet", sheet=sheet)
+        ds2 = read_dataset(src, tmp_path / f"o-{sheet}.parquet", options=ReadOptions(sheet=sheet))
         assert pl.read_parquet(ds2.file()).drop(ROW_ID).rows() == [("one", 1.5)]
     with pytest.raises(AgensiumError) as info:
-        read_dataset(src, tmp_path / "o3.parquet", sheet="Nope")
+        read_dataset(src, tmp_path / "o3.parquet", options=ReadOptions(sheet="Nope"))
     assert "Second" in info.value.message
 
 
@@ -351,3 +352,41 @@ def test_memory_estimate_sees_short_fields_grow(tmp_path: Path) -> None:
     assert in_mem.frame is not None and streamed.frame is None and streamed.path.is_file()
     assert in_mem.row_count == streamed.row_count == 20_000
     assert pl.read_parquet(streamed.path).equals(in_mem.frame)
+
+
+def _preamble_rows(header: list[str], rows: list[list[str]]) -> list[list[str]]:
+    return [["Quarterly sales report", "", ""], ["", "", ""], ["Exported 2024-03-01 by ACME, internal", "", ""],
+            header, *rows]
+
+
+def test_title_note_and_blank_rows_above_the_header_are_skipped(tmp_path) -> None:
+    import csv as csv_mod
+
+    header, rows = ["name", "amount", "date"], [["Ann", "1", "2024-01-01"], ["Bob", "2", "2024-01-02"]] * 20
+    src = tmp_path / "export.csv"
+    with src.open("w", newline="") as fh:
+        csv_mod.writer(fh).writerows(_preamble_rows(header, rows))
+    ds = read_dataset(src, tmp_path / "o.parquet")
+    assert ds.columns == header and ds.row_count == len(rows)
+    assert ds.read_notes["header_row"] == 4 and ds.read_notes["preamble"][0] == "Quarterly sales report"
+    # the user can name the header row; reading from the title row gives generated names
+    other = read_dataset(src, tmp_path / "o2.parquet", options=ReadOptions(header_row=1))
+    assert other.columns[0] == "Quarterly sales report" and "renamed_columns" in other.read_notes
+
+
+def test_excel_title_rows_above_the_header_are_skipped(tmp_path) -> None:
+    import xlsxwriter
+
+    header, rows = ["name", "amount", "date"], [["Ann", 1, "2024-01-01"], ["Bob", 2, "2024-01-02"]] * 10
+    src = tmp_path / "export.xlsx"
+    book = xlsxwriter.Workbook(src)
+    sheet = book.add_worksheet("Orders")
+    for r, row in enumerate(_preamble_rows(header, rows)):
+        for c, value in enumerate(row):
+            if value != "":
+                sheet.write(r, c, value)
+    book.close()
+    ds = read_dataset(src, tmp_path / "o.parquet")
+    assert ds.columns == header and ds.row_count == len(rows)
+    assert ds.read_notes["header_row"] == 4
+    assert ds.lazy().collect()["amount"].to_list() == [r[1] for r in rows]

@@ -73,4 +73,5 @@ def test_per_column_json_shape_and_no_contract(make_ctx, tmp_path):
     res = _run(make_ctx, tmp_path, json.dumps(doc), ".json")
     assert {v["type"] for v in res.data["violations"]} >= {"duplicate_value", "extra_column"}
     empty = ContractEnforcer().run(ContractEnforcerParams(), make_ctx(DATA))
-    assert empty.data_out is None and empty.summary == {"contract_given": False}
+    assert empty.data_out is None and empty.status == "skipped" and empty.summary["contract_given"] is False
+    assert "no data contract" in empty.summary["skipped_reason"]

@@ -21,11 +21,16 @@ DF = pl.DataFrame({
 })
 
 
-def test_no_checks_is_not_configured(tmp_path):
-    res = TestCoverageAgent().run(CoverageParams(), make_ctx(tmp_path, DF))
-    assert res.score is None
-    assert res.summary["coverage_status"] == "not_configured"
+def test_no_checks_is_skipped_with_the_reason_and_suggested_checks(tmp_path):
+    ctx = make_ctx(tmp_path, DF)
+    UnifiedProfiler().run(ProfilerParams(), ctx)
+    res = TestCoverageAgent().run(CoverageParams(), ctx)
+    assert res.status == "skipped" and res.score is None  # nothing to test: not charged
+    assert res.summary["coverage_status"] == "not_configured" and "no checks" in res.summary["skipped_reason"]
     assert res.cards[0].status == "info" and res.cards[0].value == "not configured"
+    suggested = res.summary["suggested_checks"]
+    assert "Add a range check on 'id' (observed 1 to 10)." in suggested
+    assert all(any(f"'{c}'" in s for c in DF.columns) for s in suggested)
 
 
 def test_scores_fall_with_failures_and_rows_are_named(tmp_path):
@@ -95,7 +100,8 @@ def test_deductions_change_the_score_and_add_up(tmp_path):
     # fixing the duplicates raises the score by exactly their deduction
     dedup = _readiness(tmp_path / "dedup", worse.head(200))
     dup_points = next(d["deduction_amount"] for d in res.data["deductions"] if d["deduction_reason"] == "duplicate_rows")
-    assert dedup.data["component_scores"][3]["score"] == 100
+    uniqueness = next(c for c in dedup.data["component_scores"] if c["component"] == "uniqueness")
+    assert uniqueness["score"] == 100
     assert dedup.score > res.score and dup_points > 0
 
 

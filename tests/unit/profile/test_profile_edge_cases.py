@@ -67,28 +67,27 @@ def test_card_numbers_stored_as_integers(tmp_path):
     assert res.data["fields"][0]["pii_type"] == "credit_card"
 
 
-@pytest.mark.parametrize(("values", "decimal", "parsed"), [
-    (["$1,234.50", "$12.00", "(5.25)", "$0.99"], ".", [1234.5, 12.0, -5.25, 0.99]),
-    (["12%", "7.5%", "100%", "0%"], ".", [12.0, 7.5, 100.0, 0.0]),
-    (["1.234,56", "12,5", "0,99", "3,10"], ",", [1234.56, 12.5, 0.99, 3.1]),
-    (["€ 1.000,00", "€ 250,50", "€ 3,00", "€ 99,99"], ",", [1000.0, 250.5, 3.0, 99.99]),
+@pytest.mark.parametrize(("values", "kind", "decimal", "parsed"), [
+    (["$1,234.50", "$12.00", "(5.25)", "$0.99"], "currency", ".", [1234.5, 12.0, -5.25, 0.99]),
+    (["12%", "7.5%", "100%", "0%"], "number_text", ".", [12.0, 7.5, 100.0, 0.0]),
+    (["1.234,56", "12,5", "0,99", "3,10"], "number_text", ",", [1234.56, 12.5, 0.99, 3.1]),
+    (["€ 1.000,00", "€ 250,50", "€ 3,00", "€ 99,99"], "currency", ",", [1000.0, 250.5, 3.0, 99.99]),
 ])
-def test_numbers_written_as_text_are_number_text_with_their_decimal_separator(values, decimal, parsed):
-    from agensium.engine import semantics as sem
-    from agensium.engine.profile.semantic import conformance_expr, value_type
+def test_numbers_written_as_text_are_number_text_with_their_decimal_separator(values, kind, decimal, parsed):
+    from agensium.engine.values import classify, numbers
 
-    t = value_type(pl.Series(values * 25))
-    assert (t.type, t.decimal) == ("number_text", decimal)
+    t = classify(pl.Series(values * 25))
+    assert (t.kind.value, t.decimal) == (kind, decimal)
     frame = pl.DataFrame({"v": values})
-    assert frame.select(sem.parse_number(pl.col("v"), decimal))["v"].to_list() == pytest.approx(parsed)
-    assert frame.select(conformance_expr(t, "v").sum()).item() == len(values)
+    assert frame.select(numbers.parse_number(pl.col("v"), decimal))["v"].to_list() == pytest.approx(parsed)
+    assert frame.select(t.conforms(pl.col("v")).sum()).item() == len(values)
 
 
 def test_codes_with_leading_zeros_and_plus_signs_are_not_numbers():
-    from agensium.engine.profile.semantic import value_type
+    from agensium.engine.values import classify
 
-    assert value_type(pl.Series(["02134", "00501", "07030", "01001"] * 25)).type != "number_text"
-    assert value_type(pl.Series(["+15551234", "+15559876", "+44201234", "+33123456"] * 25)).type != "number_text"
+    assert classify(pl.Series(["02134", "00501", "07030", "01001"] * 25)).kind.value != "number_text"
+    assert classify(pl.Series(["+15551234", "+15559876", "+44201234", "+33123456"] * 25)).kind.value != "number_text"
 
 
 def test_parquet_only_types_are_typed_and_compared_in_one_unit(tmp_path):

@@ -117,8 +117,8 @@ def test_flights_sample_statistics_match_duckdb_and_pandas(tmp_path, flights):
     for name in ("carrier", "tailnum", "origin", "dest"):
         _check_text(con, data, name)
     assert column(data, "time_hour")["semantic_type"] == "date_text"
-    days = pd.to_datetime(flights["time_hour"]).dt.date
-    assert column(data, "time_hour")["as_parsed"] == {"min": str(days.min()), "max": str(days.max())}
+    stamps = pd.to_datetime(flights["time_hour"]).dt.tz_convert(None)  # ISO 8601 with Z: UTC instants
+    assert column(data, "time_hour")["as_parsed"] == {"min": str(stamps.min()), "max": str(stamps.max())}
 
 
 def test_odd_columns(tmp_path):

@@ -18,7 +18,8 @@ from agensium.engine.agent import ROW_ID, Agent, AgentParams, AgentResult, Issue
 from agensium.engine.clean import audit
 from agensium.engine.clean import standardize as st
 from agensium.engine.clean.common import card, check_columns, manifest, pct, select_columns, string_columns
-from agensium.engine.clean.countries import country_lookup
+from agensium.engine.values import Kind, classify, phones, present_values
+from agensium.engine.values.places import country_key, state_key
 from agensium.errors import AgensiumError, ErrorCode
 
 Case = Literal["none", "lower", "upper", "title"]
@@ -49,10 +50,11 @@ class FieldStandardizationParams(AgentParams):
     email_columns: list[str] = Field(default=[], description="E-mail columns: lower-case the domain")
     lowercase_email_local_part: bool = Field(default=False, description="Also lower-case the part before @")
     phone_columns: list[str] = Field(default=[], description="Phone columns: format valid numbers")
-    default_region: str = Field(
-        default="US",
+    default_region: str | None = Field(
+        default=None,
         pattern=r"^[A-Z]{2}$",
-        description="Region for phone numbers written without a country code",
+        description="Region for phone numbers written without a country code (by default the regions the "
+        "column's international numbers name, then the common ones)",
     )
     phone_format: Literal["E164", "INTERNATIONAL", "NATIONAL"] = Field(
         default="E164", description="Phone format"
@@ -207,7 +209,8 @@ class FieldStandardization(Agent):
                 .get_column("v")
                 .to_list()
             )
-            mapping = st.phone_mapping(distinct, p.default_region, p.phone_format)
+            regions = phones.candidate_regions(distinct, [p.default_region] if p.default_region else [])
+            mapping = phones.format_phones(distinct, regions, p.phone_format)
             invalid_phones[c] = len([v for v in distinct if v not in mapping and v.strip()])
             step(c, f"phone_{p.phone_format}", steps[c].replace(mapping))
         ctx.progress(0.3)
@@ -423,29 +426,21 @@ class FieldStandardization(Agent):
         sample = (
             lf.select([pl.col(c).cast(pl.String) for c in cand]).head(SAMPLE_ROWS).collect(engine="streaming")
         )
-        countries = list(country_lookup())
-
-        def share(c: str, test: pl.Expr) -> pl.Expr:
-            v = pl.col(c).str.strip_chars()
-            return test.filter(v.is_not_null() & (v != "")).mean()
-
-        exprs = []
+        out: dict[str, list[str]] = {"email": [], "phone": [], "country": [], "state": []}
         for c in cand:
-            v = pl.col(c).str.strip_chars()
-            exprs += [
-                share(c, v.str.contains(st.EMAIL_RE)).alias(f"e:{c}"),
-                share(c, v.str.contains(r"^\+?[\d\s().-]{7,20}$") & (v.str.count_matches(r"\d") >= 7)).alias(
-                    f"p:{c}"
-                ),
-                share(c, v.str.to_lowercase().is_in(countries) & (v.str.len_chars() > 2)).alias(f"c:{c}"),
-            ]
-        row = sample.select(exprs).row(0, named=True)
-        out: dict[str, list[str]] = {"email": [], "phone": [], "country": []}
-        for c in cand:
-            if (row[f"e:{c}"] or 0) >= 0.9:
+            values, _ = present_values(sample[c])
+            if values.len() == 0:
+                continue
+            kind = classify(values, c, min_share=0.9, hinted_share=0.9).kind
+            keys = values.to_frame("v").select(state_key(pl.col("v")).is_not_null().mean().alias("s"),
+                                               (country_key(pl.col("v")).is_not_null()
+                                                & (pl.col("v").str.len_chars() > 2)).mean().alias("c")).row(0)
+            if kind == Kind.EMAIL:
                 out["email"].append(c)
-            elif (row[f"p:{c}"] or 0) >= 0.9:
+            elif kind == Kind.PHONE:
                 out["phone"].append(c)
-            elif (row[f"c:{c}"] or 0) >= 0.9:
+            elif (keys[0] or 0) >= 0.9:
+                out["state"].append(c)
+            elif (keys[1] or 0) >= 0.9:
                 out["country"].append(c)
         return {k: v for k, v in out.items() if v}

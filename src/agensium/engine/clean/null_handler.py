@@ -1,11 +1,13 @@
-"""null-handler: find missing values (real nulls and null-like text) and fill or drop them when asked.
+"""null-handler: find missing values (real nulls and placeholders written as text) and fill or drop them
+when asked.
 
-Default: report and suggest only; nothing changes. Null-like tokens ("", "NULL", "N/A", "-", ...)
-are counted per column; `convert_null_tokens="unambiguous"` turns only tokens that never mean data
-("", null, nan, n/a, #n/a, missing, undefined) into nulls, `"all"` also the ambiguous ones (NA, none,
-nil, -, ?). Strategies per column: mean, median, mode, constant, forward_fill, backward_fill,
-drop_rows (rows go to quarantine, never lost), drop_column. Fill statistics are computed from the
-non-null values; integer columns filled with a mean or median are rounded.
+Default: placeholders become real missing values, counted per column in the audit (the value layer's
+vocabulary: NULL, N/A, NA, -, none, nan, #N/A, …, decided per column, so "NA" stays Namibia in a column of
+country codes and "-" stays a value in a column of symbols); nothing is filled or dropped.
+`convert_null_tokens="unambiguous"` converts only tokens that never mean data, `"all"` every token in every
+column, `"none"` reports only. Strategies per column: mean, median, mode, constant, forward_fill,
+backward_fill, drop_rows (rows go to quarantine, never lost), drop_column. Fill statistics are computed
+from the non-null values; integer columns filled with a mean or median are rounded.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from agensium.engine.agent import (
 )
 from agensium.engine.clean import audit, ledger
 from agensium.engine.clean.common import card, check_columns, manifest, pct, row_issues, user_columns
-from agensium.engine.clean.parsing import NULL_TOKENS, NULL_TOKENS_UNAMBIGUOUS
+from agensium.engine.values import MissingTokens, present_values
 
 Strategy = Literal[
     "none", "mean", "median", "mode", "constant", "forward_fill", "backward_fill", "drop_rows", "drop_column"
@@ -35,10 +37,11 @@ Strategy = Literal[
 
 
 class NullHandlerParams(AgentParams):
-    convert_null_tokens: Literal["none", "unambiguous", "all"] = Field(
-        default="none",
-        description="Turn null-like text into real nulls: none (report only), the unambiguous "
-        "tokens, or all tokens including NA, none, nil, -, ?",
+    convert_null_tokens: Literal["auto", "none", "unambiguous", "all"] = Field(
+        default="auto",
+        description="Turn placeholders into real missing values: auto (every token, except ambiguous ones "
+        "such as NA or - in a column whose values are written like them), none (report only), only the "
+        "unambiguous tokens, or all tokens in every column",
     )
     extra_null_tokens: list[str] = Field(
         default=[], description="More tokens meaning 'no value' in this data"
@@ -53,14 +56,19 @@ class NullHandlerParams(AgentParams):
     )
 
 
-def spellings(tokens: list[str]) -> list[str]:
-    """Tokens as written in practice (lower, UPPER, Title, each also padded by one space).
+SAMPLE_ROWS = 5000
+"""Rows a column's ambiguous tokens are judged on (the counts and conversions are exact)."""
 
-    An exact hash lookup on these is several times cheaper than trimming and lower-casing every
-    value; field-standardization, which runs first, trims the rest.
-    """
-    forms = {f for t in tokens for f in (t, t.upper(), t.title(), t.capitalize())}
-    return sorted(forms | {f" {f}" for f in forms} | {f"{f} " for f in forms} | {" ", "  "})
+
+def _column_tokens(lf: pl.LazyFrame, texts: list[str], tokens: MissingTokens, mode: str) -> dict[str, MissingTokens]:
+    if mode == "none":
+        return {}
+    if mode == "unambiguous":
+        return dict.fromkeys(texts, MissingTokens(tokens.unambiguous, (), tokens.extra))
+    if mode == "all" or not texts:
+        return dict.fromkeys(texts, tokens)
+    sample = lf.select(texts).head(SAMPLE_ROWS).collect(engine="streaming")
+    return {c: present_values(sample[c], tokens)[1] for c in texts}
 
 
 def _suggest(dtype: pl.DataType, null_pct: float, skew: float | None) -> str:
@@ -85,21 +93,19 @@ class NullHandler(Agent):
         check_columns(self.id, "fill_values", params.fill_values, schema)
         cols = user_columns(schema)
         total = ctx.data.row_count
-        extra = [t.strip().lower() for t in params.extra_null_tokens]
-        all_tokens = list(NULL_TOKENS) + extra
-        convert = {"none": [], "unambiguous": list(NULL_TOKENS_UNAMBIGUOUS) + extra, "all": all_tokens}[
-            params.convert_null_tokens
-        ]
+        vocabulary = MissingTokens.of(params.extra_null_tokens)
         texts = [c for c in cols if schema[c] == pl.String]
+        found = _column_tokens(lf, texts, vocabulary, "auto")
+        convert = _column_tokens(lf, texts, vocabulary, params.convert_null_tokens)
 
-        def token(c: str, tokens: list[str]) -> pl.Expr:
-            return pl.col(c).is_in(spellings(tokens)).fill_null(False)
+        def token(c: str, tokens: MissingTokens) -> pl.Expr:
+            return (tokens.is_placeholder(pl.col(c)) | ~pl.col(c).str.contains(r"\S")).fill_null(False)
 
         stats_exprs: list[pl.Expr] = []
         for c in cols:
             stats_exprs.append(pl.col(c).null_count().alias(f"null:{c}"))
             if c in texts:
-                stats_exprs.append(token(c, all_tokens).sum().alias(f"tok:{c}"))
+                stats_exprs.append(token(c, found[c]).sum().alias(f"tok:{c}"))
         threshold = params.sparse_row_threshold / 100.0
         null_share = (
             pl.sum_horizontal([pl.col(c).is_null() for c in cols]) / len(cols) if cols else pl.lit(0.0)
@@ -139,7 +145,7 @@ class NullHandler(Agent):
         if convert:
             for c in texts:
                 if stats.get(f"tok:{c}"):
-                    new = pl.when(token(c, convert)).then(None).otherwise(pl.col(c))
+                    new = pl.when(token(c, convert[c])).then(None).otherwise(pl.col(c))
                     changes.append(audit.Change(c, "null_token_to_null", exprs[c], new))
                     exprs[c] = new
 

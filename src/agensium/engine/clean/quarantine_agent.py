@@ -34,7 +34,8 @@ from agensium.engine.clean.common import (
     row_issues,
     user_columns,
 )
-from agensium.engine.clean.parsing import BOOL_FALSE, BOOL_TRUE, numeric_text
+from agensium.engine.values import booleans, numbers
+from agensium.engine.values.dates import any_date
 
 CORRUPT_PATTERN = r"[\x00-\x08\x0B\x0C\x0E-\x1F\x7F\uFFFD]"
 """Decoding-error replacement characters and C0 control characters (tab, CR and LF are fine)."""
@@ -104,14 +105,12 @@ def _type_ok(c: str, dtype: pl.DataType, expected: ExpectedType) -> pl.Expr:
     s = e.str.strip_chars()
     blank = s.is_null() | (s == "")
     if expected in ("numeric", "float"):
-        ok = numeric_text(s, ".").is_not_null()
+        ok = numbers.parse_number(s).is_not_null()
     elif expected == "integer":
         ok = s.str.contains(r"^[-]?\d+$")
     elif expected == "boolean":
-        ok = s.str.to_lowercase().is_in(sorted(BOOL_TRUE | BOOL_FALSE))
+        ok = booleans.is_boolean_text(s)
     else:
-        from agensium.engine.clean.parsing import any_date
-
         ok = any_date(s).is_not_null()
     return blank | ok
 
@@ -178,7 +177,7 @@ class QuarantineAgent(Agent):
             v = (
                 pl.col(c).cast(pl.Float64, strict=False)
                 if schema[c].is_numeric()
-                else numeric_text(pl.col(c).cast(pl.String).str.strip_chars(), ".")
+                else numbers.parse_number(pl.col(c))
             )
             bad = pl.lit(False)
             if r.min is not None:

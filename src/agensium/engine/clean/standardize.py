@@ -11,18 +11,18 @@ import re
 import unicodedata
 from typing import Any, Literal
 
-import phonenumbers
 import polars as pl
 
-from agensium.engine.clean.countries import (
+from agensium.engine.values import contact
+from agensium.engine.values.places import (
     ALPHA2_NAME,
     ALPHA3_ALPHA2,
     US_STATES,
     country_lookup,
     state_lookup,
 )
+from agensium.engine.values.text import fingerprint
 
-EMAIL_RE = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 HSPACE_RUN = r"[^\S\r\n]{2,}|[\t\u00a0\u2000-\u200a\u202f\u205f\u3000]"
 """Runs of horizontal whitespace, and single tabs or exotic spaces (line breaks are kept)."""
 
@@ -59,12 +59,7 @@ def change_case(e: pl.Expr, how: Literal["lower", "upper", "title"]) -> pl.Expr:
 
 def email(e: pl.Expr, lower_local: bool) -> pl.Expr:
     """Lower-case the domain (case-insensitive by RFC); the local part only when asked."""
-    t = e.str.strip_chars()
-    local = t.str.extract(r"^(.*)@[^@]*$", 1)
-    domain = t.str.extract(r"^.*@([^@]*)$", 1).str.to_lowercase()
-    if lower_local:
-        local = local.str.to_lowercase()
-    return pl.when(t.str.contains(EMAIL_RE)).then(pl.concat_str([local, pl.lit("@"), domain])).otherwise(e)
+    return contact.normalise_email(e, lower_local)
 
 
 def synonyms(e: pl.Expr, mapping: dict[str, str]) -> pl.Expr:
@@ -114,42 +109,7 @@ def state(e: pl.Expr, output: Literal["code", "name"]) -> pl.Expr:
     return pl.coalesce([out, e])
 
 
-_PHONE_FORMATS = {
-    "E164": phonenumbers.PhoneNumberFormat.E164,
-    "INTERNATIONAL": phonenumbers.PhoneNumberFormat.INTERNATIONAL,
-    "NATIONAL": phonenumbers.PhoneNumberFormat.NATIONAL,
-}
-
-
-def phone_mapping(values: list[str], region: str, fmt: str) -> dict[str, str]:
-    """Distinct raw value -> formatted number, for the values that are valid phone numbers."""
-    out: dict[str, str] = {}
-    f = _PHONE_FORMATS[fmt]
-    for v in values:
-        try:
-            n = phonenumbers.parse(v, region)
-        except phonenumbers.NumberParseException:
-            continue
-        if phonenumbers.is_valid_number(n):
-            out[v] = phonenumbers.format_number(n, f)
-    return out
-
-
 # ---- clustering ------------------------------------------------------------------------------
-
-
-def fingerprint(e: pl.Expr) -> pl.Expr:
-    """OpenRefine fingerprint: case, accents, punctuation and token order ignored."""
-    t = (
-        e.str.strip_chars()
-        .str.to_lowercase()
-        .str.normalize("NFKD")
-        .str.replace_all(r"\p{Mn}", "")
-        .str.replace_all(r"[^\w\s]", "")
-        .str.replace_all(r"\s+", " ")
-        .str.strip_chars()
-    )
-    return t.str.split(" ").list.unique().list.sort().list.join(" ")
 
 
 def _ngram_key(value: str, n: int) -> str:
@@ -172,7 +132,7 @@ def clusters(
     if vals.height < 2:
         return {}
     if method == "fingerprint":
-        keyed = vals.with_columns(fingerprint(pl.col("v")).alias("key"))
+        keyed = vals.with_columns(fingerprint(pl.col("v")).alias("key"))  # the value layer's variant key
     else:
         keys = [_ngram_key(v, ngram) for v in vals.get_column("v").to_list()]
         keyed = vals.with_columns(pl.Series("key", keys, dtype=pl.String))

@@ -37,22 +37,26 @@ from agensium.engine.clean.common import (
     select_columns,
     string_columns,
 )
-from agensium.engine.clean.parsing import (
-    BOOL_FALSE,
-    BOOL_TRUE,
-    DatePlan,
-    boolean_text,
-    decimal_evidence,
-    is_null_token,
-    looks_like_code,
-    numeric_text,
-    plan_dates,
-)
+from agensium.engine.values import DEFAULT_TOKENS, booleans, numbers
+from agensium.engine.values.dates import DatePlan, plan_dates
+from agensium.engine.values.missing import is_blank
+
+
+def is_null_token(s: pl.Expr) -> pl.Expr:
+    """Blank or a placeholder: a value a typed column holds as missing."""
+    return is_blank(s) | DEFAULT_TOKENS.is_placeholder(s)
 
 TargetType = Literal["numeric", "integer", "float", "date", "datetime", "boolean", "string"]
 SAMPLE_ROWS = 5000
 MAX_EXACT_INT = 2**53
 COMPANION = "__original"
+CURRENCY = "__currency"
+
+
+def _currencies(present: pl.DataFrame) -> dict[str, int]:
+    """Currency (ISO 4217) → values, among a column's distinct values `v` with counts `n`."""
+    cur = present.select(numbers.currency(pl.col("v")).alias("c"), "n").drop_nulls("c")
+    return {c: int(n) for c, n in cur.group_by("c").agg(pl.col("n").sum()).sort("n", descending=True).iter_rows()}
 
 
 class TypeFixerParams(AgentParams):
@@ -71,10 +75,17 @@ class TypeFixerParams(AgentParams):
         default=True, description="Make float columns holding only whole numbers integer"
     )
     min_parse_ratio: float = Field(
-        default=0.98,
+        default=0.8,
         ge=0.5,
         le=1.0,
-        description="A column converts only if at least this share of its non-missing values parse",
+        description="A column converts only if at least this share of its non-missing values parse (the "
+        "text of the others is kept, see on_failure)",
+    )
+    mixed_currencies: Literal["split", "keep_as_text"] = Field(
+        default="split",
+        description="A money column in several currencies: split it into the amount and a <col>__currency "
+        "column (ISO 4217 codes), or keep it as text (reported). A column in one currency is converted and "
+        "its currency reported.",
     )
     on_failure: Literal["keep_original_column", "quarantine", "null"] = Field(
         default="keep_original_column",
@@ -107,6 +118,8 @@ class Plan:
     parsed: int
     tokens: int
     detail: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, pl.Expr] = field(default_factory=dict)
+    """Columns added beside the converted one (e.g. the currency of each amount)."""
 
     @property
     def failures(self) -> int:
@@ -116,7 +129,7 @@ class Plan:
 def _decide_decimal(values: pl.DataFrame, setting: str) -> Literal[".", ","]:
     if setting in (".", ","):
         return setting  # type: ignore[return-value]
-    dot, comma = values.select(decimal_evidence(pl.col("v"))).row(0)
+    dot, comma = values.select(numbers.decimal_evidence(pl.col("v"))).row(0)
     return "," if (comma or 0) > (dot or 0) else "."
 
 
@@ -150,31 +163,40 @@ class TypeFixer(Agent):
         candidates: dict[str, tuple[int, pl.Expr, dict[str, Any]]] = {}
         if "boolean" in families or forced == "boolean":
             low = v.str.strip_chars().str.to_lowercase()
-            ok = _weighted(present, low.is_in(sorted(BOOL_TRUE | BOOL_FALSE)))
+            ok = _weighted(present, low.is_in(sorted(booleans.WORDS)))
             words = _weighted(present, ~low.is_in(["0", "1"]))
             if words or forced == "boolean":
-                candidates["boolean"] = (ok, boolean_text(col_text), {})
-        codes = _weighted(present, looks_like_code(v))
+                candidates["boolean"] = (ok, booleans.parse_boolean(col_text), {})
+        codes = _weighted(present, numbers.looks_like_code(v))
         if "numeric" in families or forced in ("numeric", "integer", "float"):
             dec = _decide_decimal(present, p.decimal_separator)
-            num = numeric_text(v, dec, p.percent_as_fraction)
+            num = numbers.parse_number(v, dec, p.percent_as_fraction)
             parsed = present.with_columns(num.alias("x"))
             ok = _weighted(parsed, pl.col("x").is_not_null())
             whole = parsed.select(
                 ((pl.col("x") == pl.col("x").floor()) | pl.col("x").is_null()).all()
                 & (pl.col("x").abs().max().fill_null(0) < MAX_EXACT_INT)
-                & ~pl.col("v").str.contains(r"[.,]\d*[1-9]|%|[eE]").any()
+                & ~(pl.col("x").is_not_null() & pl.col("v").str.contains(r"[.,]\d*[1-9]|%|[eE]")).any()
             ).item()
             as_int = (forced != "float") and (forced == "integer" or bool(whole))
-            expr = numeric_text(col_text, dec, p.percent_as_fraction)
+            expr = numbers.parse_number(col_text, dec, p.percent_as_fraction)
             expr = expr.round(0).cast(pl.Int64) if as_int else expr
+            money = _currencies(present)
             if codes and forced is None:
                 code_note = {
                     "kept_as": "text",
                     "reason": f"{codes} value(s) look like codes (leading zero, '+', or more than 15 digits)",
                 }
+            elif len(money) > 1 and p.mixed_currencies == "keep_as_text" and forced is None:
+                code_note = {"kept_as": "text", "currencies": money,
+                             "reason": f"amounts in {len(money)} currencies ({', '.join(money)}); mixed_currencies="
+                                       "keep_as_text"}
             else:
-                candidates["integer" if as_int else "float"] = (ok, expr, {"decimal_separator": dec})
+                detail: dict[str, Any] = {"decimal_separator": dec}
+                if money:
+                    detail["currencies" if len(money) > 1 else "currency"] = money if len(money) > 1 else next(
+                        iter(money))
+                candidates["integer" if as_int else "float"] = (ok, expr, detail)
         numeric_ok = any(
             k in candidates and candidates[k][0] >= p.min_parse_ratio * non_missing
             for k in ("integer", "float")
@@ -182,12 +204,15 @@ class TypeFixer(Agent):
         if ("date" in families and not numeric_ok and forced is None) or forced in ("date", "datetime"):
             plan: DatePlan | None = plan_dates(present, p.day_first)
             if plan is not None:
-                ok = _weighted(present.with_columns(plan.expr(v).alias("x")), pl.col("x").is_not_null())
+                # an ambiguous date (03/04/2024 in a column that never says its order) is a date, so it counts
+                # for the decision; it is then left unconverted, never guessed
+                ok = _weighted(present.with_columns(plan.parse(v, guess=True).alias("x")), pl.col("x").is_not_null())
+                strict = _weighted(present.with_columns(plan.parse(v).alias("x")), pl.col("x").is_not_null())
                 kind = "datetime" if plan.has_time or forced == "datetime" else "date"
-                expr = plan.expr(col_text)
+                expr = plan.parse(col_text)
                 if forced == "datetime" and not plan.has_time:
                     expr = expr.cast(pl.Datetime("us"))
-                candidates[kind] = (ok, expr, {"dates": plan.describe()})
+                candidates[kind] = (ok, expr, {"dates": plan.describe(), "converted": strict})
         if forced is not None:
             wanted = {
                 "numeric": ("integer", "float"),
@@ -220,7 +245,8 @@ class TypeFixer(Agent):
                 return None
             pick = best[0]
         ok, expr, detail = candidates[pick]
-        return Plan(c, pick, expr, non_missing, ok, tokens, detail)
+        extra = {c + CURRENCY: numbers.currency(col_text)} if "currencies" in detail else {}
+        return Plan(c, pick, expr, non_missing, detail.get("converted", ok), tokens, detail, extra)
 
     def run(self, params: TypeFixerParams, ctx: RunContext) -> AgentResult:
         result = AgentResult(agent_id=self.id)
@@ -288,6 +314,9 @@ class TypeFixer(Agent):
             failed = orig.is_not_null() & ~is_null_token(orig) & plan.expr.is_null()
             exprs.append(plan.expr.alias(plan.column))
             changes.append(audit.Change(plan.column, f"to_{plan.kind}", pl.col(plan.column), plan.expr))
+            for name, e in plan.extra.items():
+                exprs.append(e.alias(name))
+                added.append(name)
             if plan.tokens:
                 nulls_introduced[plan.column] = plan.tokens
             if plan.failures:
@@ -397,8 +426,8 @@ class TypeFixer(Agent):
         if not cols:
             return {}, []
         num = (
-            r"^\s*\(?\s*(?:[$€£¥₹]|(?:USD|EUR|GBP|JPY|CHF|CAD|AUD|INR|CNY)\s?)?\s*[-+]?[\d.,]*\d[\d.,]*(?:[eE][-+]?\d+)?"
-            r"\s*%?\s*(?:USD|EUR|GBP|[$€£¥₹])?\s*\)?\s*$"
+            rf"^\s*\(?\s*(?:{numbers.CURRENCY}\s?)?\s*[-+]?[\d.,]*\d[\d.,]*(?:[eE][-+]?\d+)?"
+            rf"\s*%?\s*(?:{numbers.CURRENCY})?\s*\)?\s*$"
         )
         date = (
             r"^\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[ T]\d{1,2}:\d{2}.*)?\s*$|^\s*\d{8}\s*$|"
@@ -414,7 +443,7 @@ class TypeFixer(Agent):
         for c in cols:
             v = pl.col(c).filter(pl.col(c).is_not_null() & ~is_null_token(pl.col(c)))
             exprs += [v.str.contains(rx).mean().alias(f"{f}:{c}") for f, (on, rx) in fams.items() if on]
-            exprs.append(looks_like_code(v).any().alias(f"code:{c}"))
+            exprs.append(numbers.looks_like_code(v).any().alias(f"code:{c}"))
         row = sample.select(exprs).row(0, named=True)
         out: dict[str, set[str]] = {}
         codes: list[str] = []
@@ -556,14 +585,28 @@ class TypeFixer(Agent):
                 )
         for c, v in converted.items():
             d = v.get("dates")
-            if d and d["decided_by"].startswith("ambiguous"):
+            if d and d["ambiguous_values"] and d["day_first"] is None:
+                where = {"keep_original_column": f"their text is kept in '{c}{COMPANION}'",
+                         "quarantine": "their rows are quarantined", "null": "they were set to null"}[p.on_failure]
+                result.alerts.append(
+                    Alert(
+                        severity="high",
+                        category="date_order",
+                        message=f"'{c}': {d['ambiguous_values']:,} date(s) read both day-first and month-first "
+                        f"and the column does not say which; they were not converted ({where})",
+                        affected_fields=[c],
+                        recommendation="Set day_first (day_first or month_first) to convert them",
+                    )
+                )
+            if v.get("currencies"):
                 result.alerts.append(
                     Alert(
                         severity="medium",
-                        category="date_order",
-                        message=f"'{c}': day/month order is ambiguous; assumed day-first",
-                        affected_fields=[c],
-                        recommendation="Set day_first if the dates are month-first",
+                        category="currency",
+                        message=f"'{c}' holds amounts in {len(v['currencies'])} currencies "
+                        f"({', '.join(f'{k} x{n:,}' for k, n in v['currencies'].items())}): the amounts are in "
+                        f"'{c}', each one's currency in '{c}{CURRENCY}' (never added up together)",
+                        affected_fields=[c, c + CURRENCY],
                     )
                 )
         if failures and p.on_failure == "null":

@@ -75,7 +75,7 @@ def _count_long_rows(path: Path, schema: dict[str, pl.DataType], dialect: Any, l
 
 
 def read_csv(source: Path, dest: Path, name: str, row_id: str, work: Path | None = None,
-             in_memory_max_bytes: int = 0) -> tuple[dict[str, Any], pl.DataFrame | None]:
+             in_memory_max_bytes: int = 0, header_row: int | None = None) -> tuple[dict[str, Any], pl.DataFrame | None]:
     """Write `source` as Parquet at `dest` (ROW_ID first), or return it as a DataFrame when the text is at
     most `in_memory_max_bytes` long (a frame takes about as much memory as its CSV text); returns the
     read notes and the frame (None when written to `dest`)."""
@@ -95,11 +95,15 @@ def read_csv(source: Path, dest: Path, name: str, row_id: str, work: Path | None
                             {"file": name})
     if not text.strip():
         raise AgensiumError(ErrorCode.FILE_EMPTY, f"{name}: the file holds only blank space", {"file": name})
-    dialect = sniff_dialect(text, default_delimiter="\t" if source.suffix.lower() == ".tsv" else ",")
+    dialect = sniff_dialect(text, default_delimiter="\t" if source.suffix.lower() == ".tsv" else ",",
+                            header_row=header_row)
     notes: dict[str, Any] = {"encoding": encoding, "delimiter": dialect.delimiter, "quote_char": dialect.quotechar,
                              "header": dialect.has_header}
     if dialect.preamble_rows:
         notes["skipped_preamble_rows"] = dialect.preamble_rows
+        notes["header_row"] = dialect.preamble_rows + 1
+    if dialect.preamble:
+        notes["preamble"] = dialect.preamble[:10]
     # An ASCII sample says nothing about the rest: a cp1252 file whose first accent sits past the
     # sample must be transcoded, not have its accents replaced; real UTF-8 with a few bad bytes is read lossily.
     lossy_ok = not head.isascii()

@@ -11,7 +11,7 @@ from typing import TypeVar
 
 import polars as pl
 
-from agensium.engine.semantics import as_text
+from agensium.engine.values.text import as_text
 
 Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
 

@@ -20,6 +20,7 @@ from agensium.engine.io import s3
 from agensium.engine.io.csv_reader import read_csv
 from agensium.engine.io.excel_reader import read_excel
 from agensium.engine.io.json_reader import read_json
+from agensium.engine.io.layout import ReadOptions
 from agensium.engine.io.names import unique_names
 from agensium.engine.io.sniff import (
     SAMPLE_BYTES,
@@ -109,7 +110,7 @@ def _read_parquet(source: Path, dest: Path, name: str, limit: int) -> tuple[dict
 
 
 def read_dataset(source: Path | str, dest: Path, display_name: str | None = None, *,
-                 sheet: str | int | None = None, in_memory_max_bytes: int = IN_MEMORY_MAX_BYTES) -> Dataset:
+                 options: ReadOptions | None = None, in_memory_max_bytes: int = IN_MEMORY_MAX_BYTES) -> Dataset:
     """Convert `source` (a local path or an s3:// URI) into Parquet at `dest`, streaming where possible, or
     into an in-memory frame when it takes at most `in_memory_max_bytes` (0: always Parquet).
 
@@ -121,7 +122,7 @@ def read_dataset(source: Path | str, dest: Path, display_name: str | None = None
         dest.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=dest.parent) as tmp:
             local = s3.download(uri, Path(tmp))
-            ds = read_dataset(local, dest, display_name or local.name, sheet=sheet,
+            ds = read_dataset(local, dest, display_name or local.name, options=options,
                               in_memory_max_bytes=in_memory_max_bytes)
         ds.read_notes["source"] = uri
         return ds
@@ -133,16 +134,18 @@ def read_dataset(source: Path | str, dest: Path, display_name: str | None = None
         with tempfile.TemporaryDirectory() as tmp:
             link = Path(tmp) / f"input{source.suffix}"
             link.symlink_to(source.resolve())
-            return read_dataset(link, dest, name, sheet=sheet, in_memory_max_bytes=in_memory_max_bytes)
+            return read_dataset(link, dest, name, options=options, in_memory_max_bytes=in_memory_max_bytes)
     ext = Path(name).suffix.lower().lstrip(".") or source.suffix.lower().lstrip(".")
     fmt = _detect_format(source, ext, name)
     dest.parent.mkdir(parents=True, exist_ok=True)
     limit = in_memory_max_bytes
+    opts = options or ReadOptions()
     try:
         if fmt == "csv":
-            notes, frame = read_csv(source, dest, name, ROW_ID, work=dest.parent, in_memory_max_bytes=limit)
+            notes, frame = read_csv(source, dest, name, ROW_ID, work=dest.parent, in_memory_max_bytes=limit,
+                                    header_row=opts.header_row)
         elif fmt in ("xlsx", "xls"):
-            df, notes = read_excel(source, name, sheet)
+            df, notes = read_excel(source, name, opts.sheet, opts.header_row)
             frame = _finish(df, dest, _small(df, source, limit))
         elif fmt in ("json", "ndjson"):
             df, notes = read_json(source, name, fmt)

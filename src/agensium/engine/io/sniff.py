@@ -13,6 +13,8 @@ import io
 import re
 from dataclasses import dataclass, field
 
+from agensium.engine.io.layout import find_header_row, preamble_text
+
 SAMPLE_BYTES = 64 * 1024
 
 MAGIC: tuple[tuple[bytes, str], ...] = (
@@ -63,7 +65,9 @@ class Dialect:
     long_rows: int = 0
     sample_rows: int = 0
     preamble_rows: int = 0
-    """Rows before the header to skip (Excel's `sep=;` hint line)."""
+    """Rows before the header to skip (Excel's `sep=;` hint line, titles, notes, blank rows)."""
+    preamble: list[str] = field(default_factory=list)
+    """The text of the skipped title and note rows."""
 
     @property
     def skip_rows(self) -> int:
@@ -175,12 +179,17 @@ def _complete_lines(text: str, max_lines: int) -> str:
     return "".join(lines[:max_lines])
 
 
-def _rows(text: str, delimiter: str, quotechar: str) -> list[list[str]]:
+def _records(text: str, delimiter: str, quotechar: str) -> list[list[str]]:
+    """Every CSV record, blank lines included as empty records (as Polars counts rows to skip)."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar=quotechar, doublequote=True, strict=False)
     try:
-        return [r for r in reader if r]
+        return list(reader)
     except csv.Error:
         return []
+
+
+def _rows(text: str, delimiter: str, quotechar: str) -> list[list[str]]:
+    return [r for r in _records(text, delimiter, quotechar) if r]
 
 
 def _typed_ratio(body: list[list[str]], i: int) -> float | None:
@@ -228,32 +237,39 @@ def _best_dialect(sample: str, default_delimiter: str) -> tuple[str, str, list[l
     return best[1], best[2], best[3]
 
 
-def sniff_dialect(text: str, max_lines: int = 500, default_delimiter: str = ",") -> Dialect:
-    """Delimiter, quote character and header presence from the first lines (quote-aware).
+def sniff_dialect(text: str, max_lines: int = 500, default_delimiter: str = ",", header_row: int | None = None
+                  ) -> Dialect:
+    """Delimiter, quote character, header row and header presence from the first lines (quote-aware).
 
     The delimiter is the candidate whose field count is the most consistent across the sample
-    (header included), preferring more fields; a header is absent only when its typed-looking cells
-    (numbers, dates) sit on columns whose values below are typed too.
+    (header included), preferring more fields. Title, note and blank rows above the header are skipped
+    (`layout.find_header_row`; `header_row`, 1-based, overrides it); a header is absent only when its
+    typed-looking cells (numbers, dates) sit on columns whose values below are typed too.
     """
     sample = _complete_lines(text, max_lines)
     hint = _SEP_HINT.match(sample)
     if hint:  # Excel's "sep=;" line: the file names its delimiter
         sample = sample[hint.end():]
         delim, quote = hint.group(1), '"'
-        rows = _rows(sample, delim, quote)
     else:
-        delim, quote, rows = _best_dialect(sample, default_delimiter)
+        delim, quote, _ = _best_dialect(sample, default_delimiter)
+    records = _records(sample, delim, quote)
+    start = header_row - 1 - (1 if hint else 0) if header_row else find_header_row(records)
+    start = min(max(start, 0), max(len(records) - 1, 0))
+    preamble = preamble_text(records, start)
+    rows = [r for r in records[start:] if r]
     counts = [len(r) for r in rows]
     mode = max(set(counts), key=lambda c: (counts.count(c), c)) if counts else 1
     first = rows[0] if rows else []
     body = rows[1:]
-    has_header = _has_header(first, body)
+    has_header = True if header_row else _has_header(first, body)
     ncols = max(len(first), mode) if has_header and first else mode  # data wider than its header: keep it
     if has_header:
         first = first + [""] * (ncols - len(first))
     data_rows = body if has_header else rows
     return Dialect(
-        preamble_rows=1 if hint else 0, delimiter=delim, quotechar=quote, has_header=has_header,
+        preamble_rows=(1 if hint else 0) + start, preamble=preamble, delimiter=delim, quotechar=quote,
+        has_header=has_header,
         header=list(first) if has_header else [],
         columns=ncols, short_rows=sum(1 for r in data_rows if len(r) < ncols),
         long_rows=sum(1 for r in data_rows if len(r) > ncols), sample_rows=len(data_rows),

@@ -39,13 +39,12 @@ from agensium.engine.master.contract import (
     merge,
     parse_contract,
 )
-from agensium.engine.master.semantic_types import DATE_FORMATS, DATETIME_FORMATS
+from agensium.engine.values import booleans
+from agensium.engine.values.dates import any_date
 from agensium.errors import AgensiumError, ErrorCode
 
 TARGET_DTYPES: dict[str, pl.DataType] = {"string": pl.String(), "integer": pl.Int64(), "float": pl.Float64(),
                                          "boolean": pl.Boolean(), "date": pl.Date(), "datetime": pl.Datetime("us")}
-TRUE_WORDS = ["true", "t", "yes", "y", "1"]
-FALSE_WORDS = ["false", "f", "no", "n", "0"]
 
 
 class ContractEnforcerParams(AgentParams):
@@ -85,21 +84,18 @@ def cast_expr(col: str, dtype: pl.DataType, target: str) -> pl.Expr:
     if target == "boolean":
         if dtype == pl.Boolean:
             return s
-        low = txt.str.to_lowercase()
-        return pl.when(low.is_in(TRUE_WORDS)).then(True).when(low.is_in(FALSE_WORDS)).then(False)
+        return booleans.parse_boolean(txt)
     if target == "date":
         if dtype == pl.Date:
             return s
         if isinstance(dtype, pl.Datetime):
             return s.dt.date()
-        return pl.coalesce([txt.str.to_date(f, strict=False) for f in DATE_FORMATS]
-                           + [txt.str.to_datetime(f, strict=False).dt.date() for f in DATETIME_FORMATS])
+        return any_date(txt).dt.date()
     if isinstance(dtype, pl.Datetime):
         return s.cast(pl.Datetime("us"))
     if dtype == pl.Date:
         return s.cast(pl.Datetime("us"))
-    return pl.coalesce([txt.str.to_datetime(f, strict=False, time_unit="us") for f in DATETIME_FORMATS]
-                       + [txt.str.to_date(f, strict=False).cast(pl.Datetime("us")) for f in DATE_FORMATS])
+    return any_date(txt)
 
 
 def _matches_type(dtype: pl.DataType, target: str) -> bool:
@@ -152,10 +148,12 @@ class ContractEnforcer(Agent):
         param_c = parse_contract(p.contract, "parameters") if p.contract else None
         contract = merge(file_c, param_c)
         source = "schema file + parameters" if file_c and param_c else "schema file" if file_c else "parameters"
-        if contract.is_empty:
-            card = SummaryCard(title="Contract", value="none given", status="info",
-                               description="Upload a schema file or pass a contract to enforce one")
-            return AgentResult(agent_id=self.id, summary={"contract_given": False}, score=None, cards=[card],
+        if contract.is_empty:  # nothing to enforce: skipped, so not charged, and the report says why
+            reason = "no data contract: upload a schema file (JSON or YAML) or pass `contract` to enforce one"
+            card = SummaryCard(title="Contract", value="none given", status="info", description=reason)
+            return AgentResult(agent_id=self.id, status="skipped", summary={"contract_given": False,
+                                                                            "skipped_reason": reason},
+                               score=None, cards=[card],
                                data={"quality_status": "not_applicable", "violations": [], "transformations": []})
         for col, vc in contract.value_constraints.items():
             if vc.pattern:

@@ -26,7 +26,8 @@ from agensium.engine.agent import (
     SummaryCard,
 )
 from agensium.engine.master.common import bar_chart, issue_rows, row_issues, status_of, table, user_columns
-from agensium.engine.master.semantic_types import EMAIL_RE, UUID_RE, name_kind
+from agensium.engine.master.semantic_types import name_kind
+from agensium.engine.values import contact, identifiers
 
 ENTITY_KINDS = {"email", "phone", "national_id", "customer_id", "account_id"}
 ID_KINDS = {"id", "customer_id", "order_id", "product_id", "account_id", "national_id"}
@@ -76,8 +77,8 @@ def _value_patterns(sample: pl.DataFrame, c: str) -> tuple[str | None, float]:
     s = sample[c].drop_nulls()
     if s.len() == 0 or s.dtype != pl.String:
         return None, 0.0
-    for name, rx, score in (("uuid", UUID_RE, 95.0), ("email", EMAIL_RE, 80.0)):
-        share = float(s.str.contains(rx).mean() or 0.0)
+    for name, check, score in (("uuid", identifiers.is_uuid, 95.0), ("email", contact.is_email, 80.0)):
+        share = float(s.to_frame("v").select(check(pl.col("v")).mean()).item() or 0.0)
         if share > 0.8:
             return name, score
     return None, 0.0

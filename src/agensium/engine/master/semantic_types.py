@@ -1,26 +1,20 @@
-"""Standard semantic types of columns, detected from names AND values.
+"""Standard semantic types of columns (first_name, dob, postcode, customer_id, …), from names AND values.
 
-Name patterns are matched on whole tokens (so "message" is not an age and "paid" is not an id, two
-bugs of the earlier version); value checks run on a sample with vectorised regexes. Entity
-resolution, the semantic mapper and the stewardship checks all use this one detector.
+The names are master-data vocabulary (which standard field a column is); what the values ARE comes from
+the value layer (`agensium.engine.values`), the one place that judges e-mails, phones, dates, postcodes and
+identifiers for all three tools. Name patterns are matched on whole tokens (so "message" is not an age and
+"paid" is not an id, two bugs of the earlier version). Entity resolution, the semantic mapper and the
+stewardship checks all use this one detector.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 import polars as pl
 
 from agensium.engine.agent import ROW_ID
-
-EMAIL_RE = r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$"
-PHONE_RE = r"^\+?[\d\s().-]{7,20}$"
-POSTCODE_RE = r"^(?:\d{4,5}(?:-\d{4})?|[A-Za-z]{1,2}\d[A-Za-z\d]?\s*\d[A-Za-z]{2}|[A-Za-z]\d[A-Za-z]\s?\d[A-Za-z]\d)$"
-UUID_RE = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%Y/%m/%d", "%d-%m-%Y")
-DATETIME_FORMATS = ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f",
-                    "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M")
+from agensium.engine.values import Kind, classify, identifiers, present_values
 
 # standard name -> name token patterns (matched against the snake_cased column name)
 NAME_PATTERNS: dict[str, tuple[str, ...]] = {
@@ -90,17 +84,14 @@ def name_kind(column: str) -> tuple[str | None, float]:
     return None, 0.0
 
 
-@dataclass
-class ValueEvidence:
-    kind: str | None
-    share: float
-    notes: dict[str, float] = field(default_factory=dict)
+VALUE_KINDS: dict[Kind, str] = {Kind.EMAIL: "email", Kind.PHONE: "phone", Kind.DATE: "date", Kind.UUID: "uuid",
+                               Kind.POSTCODE: "postcode"}
 
 
 def value_shares(s: pl.Series) -> dict[str, float]:
-    """Share of non-null sample values that look like each value-detectable type."""
+    """Share of non-null sample values that are each value-detectable type (the value layer decides)."""
     s = s.drop_nulls()
-    if s.dtype in (pl.Date, pl.Datetime):
+    if s.dtype in (pl.Date, pl.Datetime) or isinstance(s.dtype, pl.Datetime):
         return {"date": 1.0}
     if s.dtype.is_numeric():
         if s.dtype.is_integer() and s.len():
@@ -110,23 +101,13 @@ def value_shares(s: pl.Series) -> dict[str, float]:
         return {"numeric": 1.0}
     if s.dtype.is_nested() or s.dtype == pl.Binary or isinstance(s.dtype, pl.Duration | pl.Time):
         return {}  # lists, structs, bytes and times of day name no standard type
-    if s.dtype != pl.String:
-        s = s.cast(pl.String, strict=False).drop_nulls()
-    s = s.str.strip_chars()
-    s = s.filter(s.str.len_chars() > 0)
-    n = s.len()
-    if n == 0:
+    values, _ = present_values(s.cast(pl.String, strict=False))
+    if values.len() == 0:
         return {}
-    digits = s.str.replace_all(r"\D", "").str.len_chars()
-    date_hits = pl.select(pl.coalesce([s.str.to_date(f, strict=False) for f in DATE_FORMATS])).to_series()
-    out = {
-        "email": float(s.str.contains(EMAIL_RE).mean() or 0.0),
-        "phone": float((s.str.contains(PHONE_RE) & (digits >= 7) & date_hits.is_null()).mean() or 0.0),
-        "date": float(date_hits.is_not_null().mean() or 0.0),
-        "uuid": float(s.str.contains(UUID_RE).mean() or 0.0),
-        "postcode": float(s.str.contains(POSTCODE_RE).mean() or 0.0),
-        "alpha": float(s.str.contains(r"^[^\d@]+$").mean() or 0.0),
-    }
+    vt = classify(values, min_share=0.8)
+    out = {name: float(vt.shares.get(kind.value, 0.0)) for kind, name in VALUE_KINDS.items()}
+    out["postcode"] = float(values.to_frame("v").select(identifiers.is_postcode(pl.col("v")).mean()).item() or 0.0)
+    out["alpha"] = float(values.str.contains(r"^[^\d@]+$").mean() or 0.0)
     return out
 
 

@@ -16,8 +16,9 @@ from typing import Any
 import polars as pl
 
 from agensium.engine.agent import ROW_ID
-from agensium.engine.master.semantic_types import DATE_FORMATS, DATETIME_FORMATS, POSTCODE_RE
-from agensium.engine.semantics import as_text, is_email, phone_candidate, plausible_birth_date
+from agensium.engine.values import contact, identifiers, phones
+from agensium.engine.values.dates import any_date, plausible_birth_date
+from agensium.engine.values.text import as_text
 from agensium.errors import AgensiumError, ErrorCode
 
 RULE_ALIASES = {
@@ -66,9 +67,7 @@ def parse_timestamp(col: str, dtype: pl.DataType) -> pl.Expr:
     if dtype.is_numeric():
         return pl.from_epoch(c.cast(pl.Int64), time_unit="s")
     t = c.cast(pl.String).str.strip_chars()
-    return pl.coalesce([t.str.to_datetime(f, strict=False, time_unit="us") for f in DATETIME_FORMATS]
-                       + [t.str.to_date(f, strict=False).cast(pl.Datetime("us")) for f in DATE_FORMATS]
-                       + [t.str.to_datetime(strict=False, time_unit="us")])
+    return pl.coalesce([any_date(t), t.str.to_datetime(strict=False, time_unit="us")])
 
 
 def validity(col: str, kind: str | None, dtype: pl.DataType, rule: dict[str, Any] | None) -> pl.Expr:
@@ -78,14 +77,14 @@ def validity(col: str, kind: str | None, dtype: pl.DataType, rule: dict[str, Any
     if dtype == pl.String:
         t = c.str.strip_chars()
         if kind == "email":
-            ok = ok & is_email(c)
+            ok = ok & contact.is_email(c)
         elif kind == "phone":
-            ok = ok & phone_candidate(c)
+            ok = ok & phones.is_possible_phone(c)
         elif kind in ("dob", "date", "created_at", "updated_at"):
-            d = pl.coalesce([t.str.to_date(f, strict=False) for f in DATE_FORMATS])
+            d = any_date(t)
             ok = ok & (plausible_birth_date(d) if kind == "dob" else d.is_not_null())
         elif kind == "postcode":
-            ok = ok & t.str.contains(POSTCODE_RE)
+            ok = ok & identifiers.is_postcode(t)
         if rule:
             if rule.get("pattern"):
                 ok = ok & t.str.contains(f"^(?:{rule['pattern']})$")

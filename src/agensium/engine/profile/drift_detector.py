@@ -17,7 +17,6 @@ import polars as pl
 import pyarrow.parquet as pq
 from pydantic import Field, field_validator
 
-from agensium.engine import semantics as sem
 from agensium.engine.agent import (
     ROW_ID,
     ROW_ISSUE_SCHEMA,
@@ -35,7 +34,6 @@ from agensium.engine.agent import (
 )
 from agensium.engine.profile import drift_stats as ds
 from agensium.engine.profile.presentation import bar_chart, fmt, rnd, table
-from agensium.engine.profile.semantic import SemanticType, value_type
 from agensium.engine.profile.shared import STATE_KEY, DatasetProfile, sample_rows
 from agensium.engine.profile.stats import (
     PARALLEL_SORT_MAX_ROWS,
@@ -45,6 +43,9 @@ from agensium.engine.profile.stats import (
     parallel_map,
     sorted_values,
 )
+from agensium.engine.values import Kind, ValueType, classify, numbers
+from agensium.engine.values.kinds import NUMERIC_KINDS
+from agensium.engine.values.text import as_text
 
 Test = Literal["auto", "ks", "chi2", "psi", "wasserstein", "jensen_shannon"]
 
@@ -87,8 +88,7 @@ BASELINE_BATCH_BYTES = 128 * 1024 * 1024
 profile are held too), so its batches are half the profiler's."""
 
 
-def _numeric_expr(c: str, dtype: pl.DataType, semantic: str | None, date_format: str | None,
-                  decimal: str | None = None) -> pl.Expr | None:
+def _numeric_expr(c: str, dtype: pl.DataType, text: ValueType | None) -> pl.Expr | None:
     kind = column_kind(dtype)
     if kind == "numeric":
         x = pl.col(c).cast(pl.Float64)
@@ -98,10 +98,10 @@ def _numeric_expr(c: str, dtype: pl.DataType, semantic: str | None, date_format:
         x = pl.col(c).dt.epoch("us").cast(pl.Float64)
     elif isinstance(dtype, pl.Duration):
         x = pl.col(c).dt.total_microseconds().cast(pl.Float64)
-    elif kind == "string" and semantic == "number_text":
-        x = sem.parse_number(pl.col(c), "," if decimal == "," else ".")
-    elif kind == "string" and semantic == "date_text" and date_format:
-        x = sem.parse_date(pl.col(c), date_format).to_physical().cast(pl.Float64)
+    elif kind == "string" and text is not None and text.kind in NUMERIC_KINDS:
+        x = numbers.parse_number(pl.col(c), text.decimal)
+    elif kind == "string" and text is not None and text.kind == Kind.DATE and text.dates is not None:
+        x = text.dates.parse(pl.col(c), guess=True).cast(pl.Datetime("us")).dt.epoch("us").cast(pl.Float64)
     else:
         return None
     return pl.when(x.is_finite()).then(x).otherwise(None).alias(c)
@@ -122,7 +122,7 @@ def _category_counts(lf: pl.LazyFrame, cols: list[str]) -> dict[str, dict[Any, i
     if not cols:
         return {}
     schema = lf.collect_schema()
-    lazies = [lf.select(sem.as_text(pl.col(c), schema[c]).alias("v")).drop_nulls().group_by("v").len() for c in cols]
+    lazies = [lf.select(as_text(pl.col(c), schema[c]).alias("v")).drop_nulls().group_by("v").len() for c in cols]
     return {c: dict(df.iter_rows()) for c, df in zip(cols, pl.collect_all(lazies), strict=True)}
 
 
@@ -156,12 +156,12 @@ def _null_counts(lf: pl.LazyFrame, cols: list[str], schema: pl.Schema) -> dict[s
     return {c: int(v) for c, v in row.items()}
 
 
-def _text_types(dataset: Dataset, cols: list[str], n: int = 2000) -> dict[str, SemanticType]:
+def _text_types(dataset: Dataset, cols: list[str], n: int = 2000) -> dict[str, ValueType]:
     """Without the profiler's result: what text columns hold (dates or numbers as text), from a sample."""
     if not cols:
         return {}
     sample = sample_rows(dataset, n, 42).select(cols)
-    return {c: value_type(sample[c]) for c in cols}
+    return {c: classify(sample[c], c) for c in cols}
 
 
 def _metadata_nulls(dataset: Dataset, cols: list[str]) -> dict[str, int]:
@@ -216,7 +216,7 @@ class DriftDetector(Agent):
         common = [c for c in cur_cols if c in base_schema]
         prof: Any = ctx.state.get(STATE_KEY)
         prof = prof if isinstance(prof, DatasetProfile) and prof.path == cur.path else None
-        text_types = {c: prof.semantics[c] for c in common if c in prof.semantics} if prof else \
+        text_types = {c: prof.values[c].type for c in common if c in prof.values} if prof else \
             _text_types(cur, [c for c in common if column_kind(cur_schema[c]) == "string"])
 
         type_changes = []
@@ -226,10 +226,8 @@ class DriftDetector(Agent):
             kc, kb = column_kind(cur_schema[c]), column_kind(base_schema[c])
             if str(cur_schema[c]) != str(base_schema[c]):
                 type_changes.append({"column": c, "baseline_type": str(base_schema[c]), "current_type": str(cur_schema[c])})
-            semantic = text_types.get(c)
-            st, fmt_, dec = (semantic.type, semantic.date_format, semantic.decimal) if semantic else (None, None, None)
-            ec = _numeric_expr(c, cur_schema[c], st, fmt_, dec)
-            eb = _numeric_expr(c, base_schema[c], st, fmt_, dec)
+            ec = _numeric_expr(c, cur_schema[c], text_types.get(c))
+            eb = _numeric_expr(c, base_schema[c], text_types.get(c))
             if ec is not None and eb is not None and (kc == kb or {kc, kb} <= {"numeric", "string"}):
                 plan[c] = "numeric"
                 numeric_exprs[c] = (ec, eb)
@@ -590,14 +588,14 @@ class DriftDetector(Agent):
                 parts.append(lf.filter((x < lo) | (x > hi)).select(
                     pl.col(ROW_ID).alias("row_index"), pl.lit(c).alias("column"),
                     pl.lit("out_of_baseline_range").alias("issue_type"), pl.lit("low").alias("severity"),
-                    pl.lit(msg).alias("message"), sem.as_text(pl.col(c), schema[c]).alias("value")))
+                    pl.lit(msg).alias("message"), as_text(pl.col(c), schema[c]).alias("value")))
             elif f["comparison"] == "categorical" and self._unseen.get(c):  # unseen values, drifted or not
                 new = pl.Series("v", self._unseen[c], dtype=pl.String)
-                parts.append(lf.filter(sem.as_text(pl.col(c), schema[c]).is_in(new)).select(
+                parts.append(lf.filter(as_text(pl.col(c), schema[c]).is_in(new)).select(
                     pl.col(ROW_ID).alias("row_index"), pl.lit(c).alias("column"),
                     pl.lit("new_category").alias("issue_type"), pl.lit("medium").alias("severity"),
                     pl.lit("value never seen in the baseline").alias("message"),
-                    sem.as_text(pl.col(c), schema[c]).alias("value")))
+                    as_text(pl.col(c), schema[c]).alias("value")))
         if not parts:
             return empty_row_issues()
         return pl.concat([df.cast(ROW_ISSUE_SCHEMA) for df in pl.collect_all(parts)], how="vertical")

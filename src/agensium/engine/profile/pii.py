@@ -8,14 +8,23 @@ AND matching values; the name alone is never enough.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
 
-from agensium.engine import semantics as sem
+from agensium.engine.values import (
+    Kind,
+    ValueType,
+    classify,
+    freetext,
+    hints,
+    identifiers,
+    phones,
+    present_values,
+)
+from agensium.engine.values.dates import plausible_birth_date
 
 PII_SENSITIVITY: dict[str, int] = {
     "credit_card": 100, "ssn": 100, "iban": 90, "date_of_birth": 80, "email": 75, "phone": 75,
@@ -35,61 +44,27 @@ for _t in ("person_name", "postal_code", "date_of_birth", "phone", "email", "ssn
     COMPLIANCE[_t].append({"framework": "HIPAA", "category": "identifier (PHI when linked to health data)"})
 COMPLIANCE["credit_card"].append({"framework": "PCI DSS", "category": "primary account number"})
 
-NAME_HINTS: dict[str, set[str]] = {
-    "email": {"email", "mail", "e-mail"},
-    "phone": {"phone", "tel", "telephone", "mobile", "cell", "fax", "msisdn"},
-    "ssn": {"ssn", "social", "sin"},
-    "credit_card": {"card", "cc", "pan", "credit", "creditcard"},
-    "iban": {"iban", "account", "bank"},
-    "ipv4": {"ip", "ipv4", "ipaddress"},
-    "ipv6": {"ip", "ipv6", "ipaddress"},
-    "date_of_birth": {"dob", "birth", "birthday", "born", "birthdate"},
-    "person_name": {"name", "surname", "forename", "firstname", "lastname", "fullname", "given", "family"},
-    "postal_code": {"zip", "zipcode", "postal", "postcode"},
+KIND_PII: dict[Kind, str] = {
+    Kind.EMAIL: "email", Kind.PHONE: "phone", Kind.CARD: "credit_card", Kind.IBAN: "iban", Kind.SSN: "ssn",
+    Kind.IPV4: "ipv4", Kind.IPV6: "ipv6", Kind.PERSON_NAME: "person_name", Kind.POSTCODE: "postal_code",
 }
-NOT_PERSON = {"file", "filename", "user", "username", "host", "hostname", "product", "company", "domain", "table",
-              "column", "display", "brand", "app", "server", "db", "schema", "field", "path", "dir", "city",
-              "country", "street", "store", "shop", "team", "org", "organisation", "organization", "project",
-              "item", "category", "type", "status", "code", "key", "tag", "label", "title", "event", "job"}
+"""Value kinds that are personal data (birth dates are dates in a column named like one)."""
 WEAK_TYPES = {"date_of_birth", "person_name", "postal_code"}
-
-_POSTAL_RE = (r"^(?:\d{5}(?:-\d{4})?"  # US ZIP / ZIP+4
-              r"|[A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[A-Za-z]{2}"  # UK
-              r"|[A-Za-z]\d[A-Za-z] ?\d[A-Za-z]\d)$")  # Canada
-
-
-def name_tokens(column: str) -> set[str]:
-    """Lower-case tokens of a column name: split on non-letters and camelCase, plus the joined form."""
-    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", column)
-    parts = [p for p in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if p]
-    return set(parts) | {"".join(parts)}
+"""Kinds a value alone cannot prove ("New York" reads like a name): the column's name must agree."""
+BIRTH_HINTS = frozenset({"dob", "birth", "birthday", "born", "birthdate"})
+IN_TEXT: dict[str, Callable[[pl.Expr], pl.Expr]] = {
+    "credit_card": freetext.contains_card, "email": freetext.contains_email, "phone": freetext.contains_phone,
+}
+"""Personal data looked for inside free text, most sensitive first."""
+IN_TEXT_MIN = 0.005
+"""Share of a text column's values that must contain a kind of PII for the column to be reported."""
 
 
 def name_hint(column: str, pii_type: str) -> bool:
-    tokens = name_tokens(column)
-    hit = bool(tokens & NAME_HINTS[pii_type])
-    if pii_type == "person_name":
-        return hit and not (tokens & NOT_PERSON)
-    return hit
-
-
-def vector_check(pii_type: str, hinted: bool, date_format: str | None = None) -> Callable[[pl.Expr], pl.Expr]:
-    """The vectorised value check used for exact counts over a whole column."""
-    checks: dict[str, Callable[[pl.Expr], pl.Expr]] = {
-        "email": sem.is_email, "credit_card": sem.is_card_number, "iban": sem.is_iban,
-        "ssn": lambda e: sem.is_us_ssn(e, allow_undashed=hinted), "ipv4": sem.is_ipv4,
-        "ipv6": sem.ipv6_candidate, "phone": lambda e: sem.phone_candidate(e) & ~_date_like(e),
-        "person_name": sem.looks_like_person_name,
-        "postal_code": lambda e: e.cast(pl.String).str.strip_chars().str.contains(_POSTAL_RE),
-    }
+    """Does the column's name suggest this kind of personal data?"""
     if pii_type == "date_of_birth":
-        fmt = date_format or "%Y-%m-%d"
-        return lambda e: sem.plausible_birth_date(sem.parse_date(e, fmt))
-    return checks[pii_type]
-
-
-def _date_like(e: pl.Expr) -> pl.Expr:
-    return e.cast(pl.String).str.contains(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}$|^\d{1,2}[-/.]\d{1,2}[-/.]\d{4}$")
+        return bool(hints.name_tokens(column) & BIRTH_HINTS)
+    return hints.suggests(column, {"postal_code": "postcode"}.get(pii_type, pii_type))
 
 
 def _masked(values: pl.Series) -> float:
@@ -102,12 +77,57 @@ def _masked(values: pl.Series) -> float:
 class PiiFinding:
     pii_type: str
     share: float
-    """Share of sampled values that passed the validator."""
+    """Share of sampled values that passed the validator (or, in free text, that contain PII)."""
     confidence: float
     name_hint: bool
     sampled: int
-    date_format: str | None = None
+    check: Callable[[pl.Expr], pl.Expr]
+    """The vectorised check of one value, for exact counts over the whole column."""
+    in_text: tuple[str, ...] = ()
+    """Free text: the kinds of PII found inside the values (the column is not itself of a PII kind)."""
     evidence: dict[str, Any] = field(default_factory=dict)
+
+
+def _share(values: pl.Series, check: Callable[[pl.Expr], pl.Expr]) -> float:
+    return float(values.to_frame("v").select(check(pl.col("v")).fill_null(False).mean()).item() or 0.0)
+
+
+def _as_pii(column: str, values: pl.Series, vt: ValueType, needed: float
+            ) -> tuple[str, float, Callable[[pl.Expr], pl.Expr]] | None:
+    """The PII type of a column of one value kind, with its share and exact check; None if it is none."""
+    pii = KIND_PII.get(vt.kind)
+    if pii == "phone" and not name_hint(column, "phone"):
+        # ids written with a leading '+' have a phone's length: without the name, only real numbers count
+        uniq = values.unique().head(300).to_list()
+        if phones.valid_share(uniq, vt.regions, strict=True) < needed:
+            return None
+    if pii is not None:
+        check = vt.conforms
+        return pii, vt.share, lambda e: check(e).fill_null(False)  # type: ignore[misc]
+    if vt.kind == Kind.DATE and vt.dates is not None and hints.name_tokens(column) & BIRTH_HINTS:
+        plan = vt.dates
+
+        def birth(e: pl.Expr) -> pl.Expr:
+            return plausible_birth_date(plan.parse(e, guess=True)).fill_null(False)
+
+        share = _share(values, birth)
+        return ("date_of_birth", share, birth) if share >= needed else None
+    if vt.kind == Kind.NUMBER and hints.name_tokens(column) & {"ssn", "social"}:
+        return "ssn", vt.share, lambda e: identifiers.is_us_ssn(e, allow_undashed=True)
+    return None
+
+
+def _in_text(values: pl.Series) -> PiiFinding | None:
+    frame = values.to_frame("v")
+    shares = frame.select([fn(pl.col("v")).mean().alias(k) for k, fn in IN_TEXT.items()]).row(0, named=True)
+    found = tuple(k for k, x in shares.items() if (x or 0.0) >= IN_TEXT_MIN)
+    if not found:
+        return None
+    checks = [IN_TEXT[k] for k in found]
+    any_share = float(frame.select(pl.any_horizontal([fn(pl.col("v")) for fn in checks]).mean()).item() or 0.0)
+    return PiiFinding(found[0], any_share, min(0.9, 0.5 + any_share), False, values.len(),
+                      lambda e: pl.any_horizontal([fn(e) for fn in checks]), found,
+                      {k: round(float(x or 0.0), 4) for k, x in shares.items() if x})
 
 
 def detect_column_pii(
@@ -117,45 +137,25 @@ def detect_column_pii(
     min_share: float = 0.7,
     hinted_min_share: float = 0.5,
     use_name_hints: bool = True,
-    phone_region: str | None = "US",
+    phone_regions: tuple[str, ...] = (),
 ) -> PiiFinding | None:
-    """The most specific PII type whose validator accepts enough of the sampled values, or None."""
-    v = values.drop_nulls().cast(pl.String).str.strip_chars()
-    v = v.filter(v != "")
-    n = v.len()
-    if n == 0 or _masked(v) >= 0.5:
+    """The PII a column holds, judged by the value layer (a value of a PII kind, validated), or PII found
+    inside its free text; None when there is none."""
+    v = values.drop_nulls().cast(pl.String)
+    if v.len() == 0 or _masked(v) >= 0.5:
         return None
-    frame = v.to_frame("v")
-    hints = {t: use_name_hints and name_hint(column, t) for t in PII_SENSITIVITY}
-    types = [t for t in ("email", "credit_card", "iban", "ssn", "ipv4", "ipv6", "phone", "person_name", "postal_code")
-             if t not in WEAK_TYPES or hints[t]]
-    # one query for all checks (a query per type costs more in overhead than the checks themselves)
-    row = frame.select([vector_check(t, hints[t])(pl.col("v")).mean().alias(t) for t in types]).row(0, named=True)
-    shares: dict[str, float] = {t: float(row[t] or 0.0) for t in types}
-    fmt = None
-    if hints["date_of_birth"]:
-        fmt, _ = sem.best_date_format(v)
-        if fmt:
-            shares["date_of_birth"] = float(frame.select(vector_check("date_of_birth", True, fmt)(pl.col("v")).mean())
-                                            .item() or 0.0)
-    if shares.get("phone", 0) > 0:  # confirm the phone shape with libphonenumber on distinct values
-        uniq = frame.filter(vector_check("phone", hints["phone"])(pl.col("v")))["v"].unique().head(300).to_list()
-        valid = sum(sem.valid_phones(uniq, phone_region, strict=True)) / len(uniq) if uniq else 0.0
-        if hints["phone"] and uniq:  # named like a phone column: numbers of a possible length also count
-            valid = max(valid, 0.9 * sum(sem.valid_phones(uniq, phone_region, strict=False)) / len(uniq))
-        shares["phone"] *= valid
-    if shares.get("ipv6", 0) > 0:
-        uniq = v.unique().head(300).to_list()
-        shares["ipv6"] = sum(sem.is_ipv6_value(x) for x in uniq) / len(uniq)
-    order = ("credit_card", "ssn", "iban", "email", "ipv4", "ipv6", "phone", "date_of_birth", "postal_code",
-             "person_name")
-    for t in order:
-        share = shares.get(t, 0.0)
-        needed = hinted_min_share if hints[t] else min_share
-        if share >= needed and share > 0:
-            conf = min(0.99, share + (0.1 if hints[t] else 0.0))
-            if t in WEAK_TYPES:
-                conf = min(conf, 0.8)  # names and dates stay a weaker signal than checksummed identifiers
-            return PiiFinding(t, share, conf, hints[t], n, fmt if t == "date_of_birth" else None,
-                              {k: round(x, 4) for k, x in shares.items() if x > 0})
+    vt = classify(v, column if use_name_hints else None, min_share=min_share, hinted_share=hinted_min_share,
+                  regions=phone_regions)
+    present, _ = present_values(v)
+    found = _as_pii(column, present, vt, hinted_min_share)
+    if found is not None:
+        pii, share, check = found
+        hint = use_name_hints and name_hint(column, pii)
+        conf = min(0.99, share + (0.1 if hint else 0.0))
+        if pii in WEAK_TYPES:
+            conf = min(conf, 0.8)  # names and dates stay a weaker signal than checksummed identifiers
+        return PiiFinding(pii, share, conf, hint, v.len(), check,
+                          evidence={k: round(x, 4) for k, x in vt.shares.items() if x > 0})
+    if vt.kind == Kind.TEXT and present.len():
+        return _in_text(present)
     return None

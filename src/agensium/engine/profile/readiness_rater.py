@@ -1,11 +1,13 @@
-"""Readiness Rater: one readiness score, with every point lost explained.
+"""Readiness Rater: one readiness score, with every point lost explained, and a status that also asks how
+many rows carry a defect.
 
-Components (0-100 each): completeness (present cells / all cells), consistency (values that
-conform to their column's type / values in typed-as-text columns), schema health (100 minus
-penalties for empty, unnamed, constant and mixed-type columns) and uniqueness (100 minus the
-share of duplicate rows). The score is the weighted mean of the components, and the deductions
-list splits exactly the points lost (100 - score) by cause, so fixing a cause raises the score by
-the amount shown.
+Components (0-100 each), from the profile's quality model (`profile.quality`): completeness (present
+cells), validity (valid values among present ones), consistency (values written the column's usual way),
+uniqueness (rows that are not exact or near duplicates) and schema health (100 minus penalties for empty,
+unnamed, renamed, constant and mixed-type columns). The score is the weighted mean of the components; the
+deductions split exactly the points lost (100 - score) by cause. The status is "ready" only when the score
+reaches the threshold AND at most `max_defective_rows_pct` of the rows carry a defect (a missing, invalid or
+inconsistently written cell, or a duplicate row).
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import numpy as np
 import polars as pl
 from pydantic import Field
 
@@ -30,7 +31,9 @@ from agensium.engine.agent import (
     SummaryCard,
     empty_row_issues,
 )
+from agensium.engine.profile.duplicates import Duplicates, find_duplicates
 from agensium.engine.profile.presentation import bar_chart, rnd, table
+from agensium.engine.profile.quality import column_quality, table_quality
 from agensium.engine.profile.shared import DatasetProfile, dataset_profile
 
 UNNAMED = re.compile(r"^(unnamed[:_ ]?\s*\d*|column_?\d+|_c\d+|field_?\d+|_duplicated_\d+|\s*)$", re.IGNORECASE)
@@ -39,10 +42,17 @@ UNNAMED = re.compile(r"^(unnamed[:_ ]?\s*\d*|column_?\d+|_c\d+|field_?\d+|_dupli
 class ReadinessParams(AgentParams):
     ready_threshold: float = Field(80, ge=0, le=100, description="Score at or above this is 'ready'.")
     needs_review_threshold: float = Field(50, ge=0, le=100, description="Score at or above this is 'needs_review'.")
-    completeness_weight: float = Field(0.3, ge=0, le=1, description="Weight of completeness.")
-    consistency_weight: float = Field(0.3, ge=0, le=1, description="Weight of type consistency.")
-    schema_health_weight: float = Field(0.25, ge=0, le=1, description="Weight of schema health.")
-    uniqueness_weight: float = Field(0.15, ge=0, le=1, description="Weight of row uniqueness (duplicate rows).")
+    completeness_weight: float = Field(0.25, ge=0, le=1, description="Weight of completeness.")
+    validity_weight: float = Field(0.2, ge=0, le=1, description="Weight of validity (values of the column's kind).")
+    consistency_weight: float = Field(0.2, ge=0, le=1, description="Weight of consistency (one format, currency "
+                                      "and spelling per value).")
+    schema_health_weight: float = Field(0.15, ge=0, le=1, description="Weight of schema health.")
+    uniqueness_weight: float = Field(0.2, ge=0, le=1, description="Weight of row uniqueness (exact and near "
+                                     "duplicate rows).")
+    max_defective_rows_pct: float = Field(5, ge=0, le=100, description="'ready' needs at most this share (%) of rows "
+                                          "carrying a defect (missing, invalid or inconsistent cell, duplicate row).")
+    review_defective_rows_pct: float = Field(25, ge=0, le=100, description="Above this share (%) of defective rows "
+                                             "the data is 'not_ready'.")
     empty_column_penalty: float = Field(15, ge=0, le=100, description="Schema-health points per empty column.")
     unnamed_column_penalty: float = Field(8, ge=0, le=100, description="Schema-health points per unnamed column.")
     constant_column_penalty: float = Field(5, ge=0, le=100, description="Schema-health points per constant column.")
@@ -53,26 +63,98 @@ class ReadinessParams(AgentParams):
                                           description="Rows with more than this share of cells missing are reported.")
 
 
-def _duplicate_row_ids(lf: pl.LazyFrame, cols: list[str], prof: DatasetProfile) -> pl.Series:
-    """ROW_IDs of rows that exactly repeat an earlier row (in ROW_ID order).
+def _or100(v: float | None) -> float:
+    return 100.0 if v is None else v
 
-    The profile's 64-bit row hashes find the candidates cheaply; the exact comparison then runs on the
-    candidates only, so a hash collision can never create a false duplicate.
-    """
-    if prof.row_hash is not None and len(prof.row_hash) == prof.row_ids.len():
-        # hashes seen more than once, from one NumPy sort (about 8x faster than a hash-table `is_duplicated`)
-        srt = np.sort(prof.row_hash)
-        repeated = np.unique(srt[1:][srt[1:] == srt[:-1]])
-        ids = prof.row_ids.filter(pl.Series(np.isin(prof.row_hash, repeated))) if len(repeated) else \
-            pl.Series(ROW_ID, [], dtype=pl.Int64)
-    else:
-        ids = (lf.select(pl.col(ROW_ID), pl.struct(cols).hash(seed=7).alias("__h"))
-               .filter(pl.col("__h").is_duplicated()).select(ROW_ID).collect())[ROW_ID]
-    if ids.len() == 0:
-        return pl.Series(ROW_ID, [], dtype=pl.Int64)
-    exact = (lf.filter(pl.col(ROW_ID).is_in(ids.implode())).sort(ROW_ID)
-             .filter(~pl.struct(cols).is_first_distinct()).select(ROW_ID).collect())
-    return exact[ROW_ID]
+
+def _cause(reason: str, fields: list[str], points: float, detail: str) -> dict[str, Any]:
+    return {"reason": reason, "fields": fields, "raw_points": points, "detail": detail}
+
+
+def _per_column(prof: DatasetProfile, bad: dict[str, int], of: dict[str, int], reason: str, what: str
+                ) -> list[dict[str, Any]]:
+    """A component that is the mean over columns of (1 - bad/of): each column's share of the points lost."""
+    n = len(prof.columns) or 1
+    return [_cause(reason, [c], 100.0 * b / of[c] / n, f"{b:,} {what} in '{c}'")
+            for c, b in sorted(bad.items(), key=lambda kv: -kv[1]) if b and of.get(c)]
+
+
+def _completeness(prof: DatasetProfile) -> list[dict[str, Any]]:
+    missing = {c: prof.stats[c].missing for c in prof.columns}
+    return _per_column(prof, missing, {c: prof.stats[c].rows for c in prof.columns}, "missing_values",
+                       "missing cell(s) (null, blank or placeholder)")
+
+
+def _validity(prof: DatasetProfile) -> list[dict[str, Any]]:
+    bad = {c: v.nonconforming for c, v in prof.values.items() if v.conforming is not None}
+    return _per_column(prof, bad, {c: prof.stats[c].present for c in bad}, "type_mismatch", "invalid value(s)")
+
+
+def _consistency(prof: DatasetProfile) -> list[dict[str, Any]]:
+    bad = {c: v.inconsistent for c, v in prof.values.items()}
+    valid = {c: (v.conforming if v.conforming is not None else prof.stats[c].present) for c, v in prof.values.items()}
+    return _per_column(prof, bad, valid, "inconsistent_values", "value(s) written another way than usual")
+
+
+def _uniqueness(dups: Duplicates, rows: int) -> list[dict[str, Any]]:
+    out = []
+    if dups.exact.len():
+        out.append(_cause("duplicate_rows", [], 100.0 * dups.exact.len() / rows,
+                          f"{dups.exact.len():,} row(s) repeat an earlier row exactly"))
+    if dups.near.len():
+        out.append(_cause("near_duplicate_rows", [], 100.0 * dups.near.len() / rows,
+                          f"{dups.near.len():,} row(s) repeat an earlier row once normalised"))
+    return out
+
+
+def _schema_health(prof: DatasetProfile, p: ReadinessParams, penalties: list[dict[str, Any]],
+                   read_notes: dict[str, Any]) -> float:
+    """100 minus fixed penalties per structural problem, clipped at 0 (the penalties are scaled in place so
+    they add up to the points lost)."""
+    renamed = set((read_notes.get("renamed_columns") or {}).values())
+    for c in prof.columns:
+        st, sem_t = prof.stats[c], prof.semantics[c]
+        if st.rows and st.present <= 0:
+            penalties.append(_cause("empty_column", [c], p.empty_column_penalty, f"'{c}' has no values"))
+        elif st.distinct == 1 and st.rows > 1:
+            penalties.append(_cause("constant_column", [c], p.constant_column_penalty, f"'{c}' holds one value"))
+        if c in renamed:
+            penalties.append(_cause("renamed_column", [c], p.unnamed_column_penalty,
+                                    f"the file's header gave no usable name here: '{c}' was generated"))
+        elif UNNAMED.match(c):
+            penalties.append(_cause("unnamed_column", [c], p.unnamed_column_penalty, f"column '{c}' has no real name"))
+        share = sem_t.shares.get("number_text", 0.0)
+        if st.kind == "string" and sem_t.type in ("text", "categorical", "id_like") and 0.05 <= share < 0.5:
+            penalties.append(_cause("mixed_types", [c], p.mixed_type_penalty,
+                                    f"'{c}' mixes text and numbers ({100 * share:.0f}% numeric in the sample)"))
+    total = sum(x["raw_points"] for x in penalties)
+    health = max(0.0, 100.0 - total)
+    scale = (100.0 - health) / total if total else 0.0
+    for x in penalties:
+        x["raw_points"] *= scale
+    return health
+
+
+def _status(score: float, defective_pct: float, p: ReadinessParams) -> str:
+    if score < p.needs_review_threshold or defective_pct > p.review_defective_rows_pct:
+        return "not_ready"
+    if score < p.ready_threshold or defective_pct > p.max_defective_rows_pct:
+        return "needs_review"
+    return "ready"
+
+
+def _deductions(causes: dict[str, list[dict[str, Any]]], weights: dict[str, float], comps: dict[str, float]
+                ) -> list[dict[str, Any]]:
+    out = []
+    for comp, items in causes.items():
+        for it in items:
+            pts = weights[comp] * it["raw_points"]
+            if pts <= 0:
+                continue
+            out.append({"component": comp, "deduction_reason": it["reason"], "fields_affected": it["fields"],
+                        "deduction_amount": round(pts, 4), "detail": it["detail"],
+                        "severity": "high" if pts >= 5 else "medium" if pts >= 1 else "low"})
+    return sorted(out, key=lambda d: -d["deduction_amount"])
 
 
 def _band(score: float) -> str:
@@ -86,78 +168,27 @@ class ReadinessRater(Agent):
     def run(self, params: ReadinessParams, ctx: RunContext) -> AgentResult:
         prof = dataset_profile(ctx)
         ctx.progress(0.5, None)
-        cols = prof.columns
-        rows = prof.rows
-        cells = rows * len(cols)
+        cols, rows = prof.columns, prof.rows
         lf = ctx.data.lazy()
-        dup_ids = _duplicate_row_ids(lf, cols, prof) if rows and cols else pl.Series(ROW_ID, [], dtype=pl.Int64)
-        dup_rows = dup_ids.len()
-        causes: dict[str, list[dict[str, Any]]] = {"completeness": [], "consistency": [], "schema_health": [],
-                                                   "uniqueness": []}
-        # completeness: each column's missing cells are its share of the lost points
-        missing = {c: prof.stats[c].missing for c in cols}
-        completeness = 100.0 * (1 - sum(missing.values()) / cells) if cells else 100.0
-        for c, m in sorted(missing.items(), key=lambda kv: -kv[1]):
-            if m:
-                causes["completeness"].append({"reason": "missing_values", "fields": [c], "raw_points": 100.0 * m / cells,
-                                               "detail": f"{m:,} missing cell(s) ({100 * m / rows:.1f}% of '{c}')"})
-        # consistency: values that break their column's semantic type
-        present_typed = sum(prof.stats[c].present for c in prof.conforming)
-        bad = {c: prof.stats[c].present - n for c, n in prof.conforming.items()}
-        consistency = 100.0 * (1 - sum(bad.values()) / present_typed) if present_typed else 100.0
-        for c, b in sorted(bad.items(), key=lambda kv: -kv[1]):
-            if b:
-                causes["consistency"].append({"reason": "type_mismatch", "fields": [c],
-                                              "raw_points": 100.0 * b / present_typed,
-                                              "detail": f"{b:,} value(s) in '{c}' are not valid "
-                                                        f"{prof.semantics[c].type}"})
-        # schema health: fixed penalties per structural problem, clipped at 0
-        penalties: list[dict[str, Any]] = []
-        for c in cols:
-            st, sem_t = prof.stats[c], prof.semantics[c]
-            if rows and st.present == 0:
-                penalties.append({"reason": "empty_column", "fields": [c], "raw_points": params.empty_column_penalty,
-                                  "detail": f"'{c}' has no values"})
-            elif st.distinct == 1 and rows > 1:
-                penalties.append({"reason": "constant_column", "fields": [c],
-                                  "raw_points": params.constant_column_penalty, "detail": f"'{c}' holds one value"})
-            if UNNAMED.match(c):
-                penalties.append({"reason": "unnamed_column", "fields": [c], "raw_points": params.unnamed_column_penalty,
-                                  "detail": f"column '{c}' has no real name"})
-            share = sem_t.shares.get("number_text", 0.0)
-            if st.kind == "string" and sem_t.type in ("text", "categorical", "id_like") and 0.05 <= share < 0.8:
-                penalties.append({"reason": "mixed_types", "fields": [c], "raw_points": params.mixed_type_penalty,
-                                  "detail": f"'{c}' mixes text and numbers ({100 * share:.0f}% numeric in the sample)"})
-        total_pen = sum(p["raw_points"] for p in penalties)
-        schema_health = max(0.0, 100.0 - total_pen)
-        scale = (100.0 - schema_health) / total_pen if total_pen else 0.0  # share of each penalty after clipping
-        for p in penalties:
-            p["raw_points"] *= scale
-        causes["schema_health"] = penalties
-        uniqueness = 100.0 * (1 - dup_rows / rows) if rows else 100.0
-        if dup_rows:
-            causes["uniqueness"].append({"reason": "duplicate_rows", "fields": [], "raw_points": 100.0 * dup_rows / rows,
-                                         "detail": f"{dup_rows:,} row(s) repeat an earlier row exactly"})
-
-        comps = {"completeness": completeness, "consistency": consistency, "schema_health": schema_health,
-                 "uniqueness": uniqueness}
-        raw_w = {"completeness": params.completeness_weight, "consistency": params.consistency_weight,
-                 "schema_health": params.schema_health_weight, "uniqueness": params.uniqueness_weight}
+        dups = find_duplicates(lf, prof)
+        tq = table_quality(prof, [column_quality(prof, c, None) for c in cols], dups)
+        causes = {"completeness": _completeness(prof), "validity": _validity(prof), "consistency": _consistency(prof),
+                  "schema_health": [], "uniqueness": _uniqueness(dups, rows)}
+        schema_health = _schema_health(prof, params, causes["schema_health"], ctx.data.read_notes)
+        dims = tq.dimensions
+        comps = {"completeness": _or100(dims["completeness"]), "validity": _or100(dims["validity"]),
+                 "consistency": _or100(dims["consistency"]), "schema_health": schema_health,
+                 "uniqueness": _or100(dims["uniqueness"])}
+        raw_w = {"completeness": params.completeness_weight, "validity": params.validity_weight,
+                 "consistency": params.consistency_weight, "schema_health": params.schema_health_weight,
+                 "uniqueness": params.uniqueness_weight}
         wsum = sum(raw_w.values()) or 1.0
         weights = {k: v / wsum for k, v in raw_w.items()}
         score = sum(weights[k] * comps[k] for k in comps)
-        deductions = []
-        for comp, items in causes.items():
-            for it in items:
-                pts = weights[comp] * it["raw_points"]
-                if pts <= 0:
-                    continue
-                deductions.append({"component": comp, "deduction_reason": it["reason"], "fields_affected": it["fields"],
-                                   "deduction_amount": round(pts, 4), "detail": it["detail"],
-                                   "severity": "high" if pts >= 5 else "medium" if pts >= 1 else "low"})
-        deductions.sort(key=lambda d: -d["deduction_amount"])
-        status = ("ready" if score >= params.ready_threshold else
-                  "needs_review" if score >= params.needs_review_threshold else "not_ready")
+        deductions = _deductions(causes, weights, comps)
+        defective = tq.defective_row_pct or 0.0
+        status = _status(score, defective, params)
+        dup_rows = dups.rows
         res = AgentResult(agent_id=self.id, score=rnd(score))
         component_scores = [{"component": k, "weight": round(weights[k], 4), "score": rnd(v), "band": _band(v),
                              "points_lost": round(weights[k] * (100 - v), 4)} for k, v in comps.items()]
@@ -166,13 +197,20 @@ class ReadinessRater(Agent):
             "components_ready": sum(v >= 80 for v in comps.values()),
             "components_needs_review": sum(50 <= v < 80 for v in comps.values()),
             "components_not_ready": sum(v < 50 for v in comps.values()),
-            "total_deduction_points": round(100 - score, 4), "duplicate_rows": dup_rows, "rows": rows,
+            "total_deduction_points": round(100 - score, 4), "duplicate_rows": dups.exact.len(),
+            "near_duplicate_rows": dups.near.len(), "defective_rows": tq.defective_rows,
+            "defective_rows_pct": rnd(defective), "rows": rows,
         }
         res.data = {
             "readiness_assessment": {"overall_score": rnd(score), "overall_status": status,
                                      "status_description": {"ready": "ready for use",
                                                             "needs_review": "usable after review of the deductions",
-                                                            "not_ready": "fix the main deductions before use"}[status]},
+                                                            "not_ready": "fix the main deductions before use"}[status],
+                                     "defective_rows_pct": rnd(defective),
+                                     "rule": f"ready: score >= {params.ready_threshold:g} and at most "
+                                             f"{params.max_defective_rows_pct:g}% of rows with a defect; not ready: "
+                                             f"score < {params.needs_review_threshold:g} or more than "
+                                             f"{params.review_defective_rows_pct:g}% of rows with a defect"},
             "component_scores": component_scores,
             "deductions": deductions,
             "tables": [table("Deductions (points lost)", ["component", "reason", "fields", "points", "detail"],
@@ -185,7 +223,7 @@ class ReadinessRater(Agent):
                                  "component", "score")],
         }
         self._findings(res, status, score, comps, deductions, params, rows, dup_rows)
-        res.row_issues = self._row_issues(lf, prof, params, dup_ids, ctx)
+        res.row_issues = self._row_issues(lf, prof, params, dups, ctx)
         return res
 
     def _findings(self, res: AgentResult, status: str, score: float, comps: dict[str, float],
@@ -197,10 +235,19 @@ class ReadinessRater(Agent):
             if v < 80:
                 res.alerts.append(Alert(severity="high" if v < 60 else "medium", category=comp, affected_fields=[],
                                         message=f"{comp.replace('_', ' ')} is {v:.1f}/100"))
+        defective = res.summary.get("defective_rows_pct") or 0.0
+        if defective > p.max_defective_rows_pct:
+            res.alerts.append(Alert(severity="high" if status != "ready" else "medium", category="defective_rows",
+                                    affected_fields=[],
+                                    message=f"{defective:.1f}% of the rows carry a defect (missing, invalid or "
+                                            f"inconsistently written cell, or a duplicate row); 'ready' allows at most "
+                                            f"{p.max_defective_rows_pct:g}%"))
         if rows < p.min_rows:
             res.alerts.append(Alert(severity="medium", category="volume", affected_fields=[],
                                     message=f"only {rows} row(s): too few for reliable statistics"))
         issue_type = {"missing_values": "null_value", "type_mismatch": "invalid_format", "empty_column": "empty_column",
+                      "inconsistent_values": "inconsistent_format", "near_duplicate_rows": "near_duplicate_record",
+                      "renamed_column": "renamed_column",
                       "constant_column": "constant_column", "unnamed_column": "unnamed_column",
                       "mixed_types": "mixed_types", "duplicate_rows": "duplicate_record"}
         for d in deductions:
@@ -217,18 +264,19 @@ class ReadinessRater(Agent):
                                  status={"ready": "good", "needs_review": "warning", "not_ready": "critical"}[status],
                                  description=f"{len(deductions)} deduction(s); {dup_rows:,} duplicate row(s)")]
 
-    def _row_issues(self, lf: pl.LazyFrame, prof: DatasetProfile, p: ReadinessParams, dup_ids: pl.Series,
+    def _row_issues(self, lf: pl.LazyFrame, prof: DatasetProfile, p: ReadinessParams, dups: Duplicates,
                     ctx: RunContext) -> pl.DataFrame:
         cols = prof.columns
         if not cols:
             return empty_row_issues()
         parts = []
-        if dup_ids.len():
-            parts.append(pl.DataFrame({"row_index": dup_ids}).select(
-                pl.col("row_index").cast(pl.Int64), pl.lit(None, dtype=pl.String).alias("column"),
-                pl.lit("duplicate_row").alias("issue_type"), pl.lit("medium").alias("severity"),
-                pl.lit("exact duplicate of an earlier row").alias("message"),
-                pl.lit(None, dtype=pl.String).alias("value")))
+        for ids, kind, msg in ((dups.exact, "duplicate_row", "exact duplicate of an earlier row"),
+                               (dups.near, "near_duplicate_row", "duplicate of an earlier row once normalised")):
+            if ids.len():
+                parts.append(pl.DataFrame({"row_index": ids}).select(
+                    pl.col("row_index").cast(pl.Int64), pl.lit(None, dtype=pl.String).alias("column"),
+                    pl.lit(kind).alias("issue_type"), pl.lit("medium").alias("severity"), pl.lit(msg).alias("message"),
+                    pl.lit(None, dtype=pl.String).alias("value")))
         if prof.row_missing is not None and len(prof.row_missing) == prof.row_ids.len():
             missing = pl.DataFrame({"row_index": prof.row_ids, "__m": prof.row_missing})
         else:

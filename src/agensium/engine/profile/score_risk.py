@@ -24,13 +24,7 @@ from agensium.engine.agent import (
     SummaryCard,
     empty_row_issues,
 )
-from agensium.engine.profile.pii import (
-    COMPLIANCE,
-    PII_SENSITIVITY,
-    PiiFinding,
-    detect_column_pii,
-    vector_check,
-)
+from agensium.engine.profile.pii import COMPLIANCE, PII_SENSITIVITY, PiiFinding, detect_column_pii
 from agensium.engine.profile.presentation import bar_chart, rnd, table
 from agensium.engine.profile.shared import STATE_KEY, DatasetProfile, sample_rows
 from agensium.engine.profile.stats import column_kind, parallel_map
@@ -49,8 +43,9 @@ class RiskParams(AgentParams):
     sensitive_field_detection_enabled: bool = Field(True, description="Use column names as a hint (raises "
                                                     "confidence; needed for names, birth dates and postal codes).")
     governance_check_enabled: bool = Field(True, description="Report PII stored in clear text as a governance gap.")
-    phone_region: str = Field("US", min_length=2, max_length=2,
-                              description="Region assumed for phone numbers written without a country code.")
+    phone_regions: list[str] = Field([], max_length=50,
+                                     description="Regions (ISO codes, e.g. ['GB']) to read phone numbers written "
+                                     "without a country code in, before those the values themselves suggest.")
     seed: int = Field(42, description="Sampling seed.")
 
 
@@ -90,23 +85,17 @@ class RiskScorer(Agent):
             return detect_column_pii(c, vals, min_share=params.min_match_share,
                                      hinted_min_share=params.hinted_min_match_share,
                                      use_name_hints=params.sensitive_field_detection_enabled,
-                                     phone_region=params.phone_region)
+                                     phone_regions=tuple(r.upper() for r in params.phone_regions))
 
         # each column's checks are one Polars query (GIL released): columns are checked on parallel threads
         found = parallel_map(detect, cols) if params.pii_detection_enabled else [None] * len(cols)
         findings = {c: f for c, f in zip(cols, found, strict=True) if f is not None}
         ctx.progress(0.6, None)
-        # exact counts over the whole column; the profiler already counted columns whose semantic type is
-        # the same validator (e-mail, card, IBAN, IPv4)
-        same = {"email", "credit_card", "iban", "ipv4"}
-        exact: dict[str, Any] = {c: prof.conforming[c] for c, f in findings.items()
-                                 if prof is not None and f.pii_type in same and c in prof.conforming
-                                 and prof.semantics[c].type == f.pii_type}
-        todo = {c: f for c, f in findings.items() if c not in exact}
-        if todo:
-            exprs = [vector_check(f.pii_type, f.name_hint, f.date_format)(pl.col(c)).sum().alias(c)
-                     for c, f in todo.items()]
-            exact |= data.lazy().select(exprs).collect().row(0, named=True)
+        # exact counts over the whole column, with the same vectorised check
+        exact: dict[str, Any] = {}
+        if findings:
+            exprs = [f.check(pl.col(c)).sum().alias(c) for c, f in findings.items()]
+            exact = data.lazy().select(exprs).collect().row(0, named=True)
         for c in data.columns:
             f = findings.get(c)
             if f is None:
@@ -119,7 +108,10 @@ class RiskScorer(Agent):
                 "confidence": round(f.confidence, 4), "name_hint": f.name_hint,
                 "sample": {"values": f.sampled, "matching_share": round(f.share, 4), "evidence": f.evidence},
                 "matching_values": int(exact.get(c) or 0),
-                "risk_factors": [{"factor": f"{f.pii_type} values", "confidence": round(f.confidence, 4),
+                **({"found_in": "free_text", "pii_in_text": list(f.in_text),
+                    "rows_with_pii": int(exact.get(c) or 0)} if f.in_text else {}),
+                "risk_factors": [{"factor": f"{', '.join(f.in_text)} inside free text" if f.in_text else
+                                  f"{f.pii_type} values", "confidence": round(f.confidence, 4),
                                   "pii_type": f.pii_type}]
                 + ([{"factor": "column name suggests " + f.pii_type, "confidence": None}] if f.name_hint else []),
                 "compliance": COMPLIANCE[f.pii_type],

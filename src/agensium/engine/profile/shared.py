@@ -17,13 +17,9 @@ import numpy as np
 import polars as pl
 
 from agensium.engine.agent import ROW_ID, Dataset, RunContext
-from agensium.engine.profile.semantic import (
-    SemanticType,
-    conformance_expr,
-    infer_semantic,
-    parsed_expr,
-    value_type,
-)
+from agensium.engine.profile.column_values import BatchValues, measure_batch
+from agensium.engine.profile.duplicates import Duplicates
+from agensium.engine.profile.semantic import SemanticType, infer_semantic
 from agensium.engine.profile.stats import (
     ColumnStats,
     StatsExtras,
@@ -31,8 +27,8 @@ from agensium.engine.profile.stats import (
     as_dataset,
     column_kind,
     compute_stats,
-    json_scalar,
 )
+from agensium.engine.values import ColumnValues, MissingTokens, ValueType, classify
 
 STATE_KEY = "profile"
 
@@ -42,10 +38,15 @@ class ProfileOptions:
     stats: StatsOptions = field(default_factory=StatsOptions)
     sample_size: int = 10_000
     seed: int = 42
-    semantic_min_share: float = 0.8
+    semantic_min_share: float = 0.5
+    """Share of a text column's present values that must be of one kind for the column to be of it."""
+    hinted_min_share: float = 0.3
+    """The same when the column's name suggests that kind."""
     categorical_threshold: int = 20
     categorical_ratio: float = 0.05
-    phone_region: str | None = "US"
+    phone_regions: tuple[str, ...] = ()
+    """Regions to read phone numbers without a country code in, before those the values suggest."""
+    missing_tokens: MissingTokens = field(default_factory=MissingTokens)
     keep_sorted_bytes: int = 96 * 1024 * 1024
     keep_counts_max: int = 1000
 
@@ -59,9 +60,9 @@ class DatasetProfile:
     semantics: dict[str, SemanticType]
     sample: pl.DataFrame
     """Seeded random rows (with ROW_ID) used only for semantic and pattern detection."""
-    conforming: dict[str, int]
-    """Exact number of values that conform to the column's semantic type (columns with a value check)."""
     options: ProfileOptions
+    values: dict[str, ColumnValues] = field(default_factory=dict)
+    """Text columns as the value layer counted them: placeholders, conforming values, formats, variants."""
     parsed_range: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Exact min and max of dates and numbers written as text, as parsed (ISO dates, numbers)."""
     sorted_values: dict[str, np.ndarray] = field(default_factory=dict)
@@ -71,21 +72,43 @@ class DatasetProfile:
     row_ids: pl.Series = field(default_factory=lambda: pl.Series(ROW_ID, [], dtype=pl.Int64))
     row_hash: np.ndarray | None = None
     """64-bit hash of every row (all user columns), aligned with `row_ids`: duplicate-row candidates."""
+    normal_hash: np.ndarray | None = None
+    """64-bit hash of every row as compared for near duplicates (normalised cells, no surrogate keys)."""
     row_missing: np.ndarray | None = None
-    """Missing cells per row, aligned with `row_ids`."""
+    """Missing cells (null, NaN, blank, placeholder) per row, aligned with `row_ids`."""
+    row_defects: np.ndarray | None = None
+    """Defective cells (missing, invalid, written another way) per row, aligned with `row_ids`."""
+    surrogate_keys: list[str] = field(default_factory=list)
+    duplicates: Duplicates | None = None
+    """Exact and near duplicate rows (`profile.duplicates.find_duplicates` fills it on first use)."""
 
     @property
     def sample_size(self) -> int:
         return self.sample.height
 
+    @property
+    def conforming(self) -> dict[str, int]:
+        """Exact number of values that conform to the column's type (columns with a value check)."""
+        return {c: v.conforming for c, v in self.values.items() if v.conforming is not None}
+
     def validity_pct(self, column: str) -> float | None:
         """Share of present values that conform to the column's semantic type (None: nothing to judge)."""
         st = self.stats[column]
-        if st.present == 0:
+        if st.present <= 0:
             return None
-        if column not in self.conforming:
+        cv = self.values.get(column)
+        if cv is None or cv.conforming is None:
             return 100.0
-        return 100.0 * self.conforming[column] / st.present
+        return 100.0 * cv.conforming / st.present
+
+    def consistency_pct(self, column: str) -> float | None:
+        """Share of valid values written the column's usual way (one format, currency, spelling)."""
+        cv = self.values.get(column)
+        st = self.stats[column]
+        valid = st.present if cv is None or cv.conforming is None else cv.conforming
+        if valid <= 0:
+            return None
+        return 100.0 * (1 - (cv.inconsistent if cv is not None else 0) / valid)
 
 
 def sample_rows(source: Dataset | Path, n: int, seed: int) -> pl.DataFrame:
@@ -113,28 +136,29 @@ def build_profile(
     batch_hook: Callable[[pl.DataFrame, dict[str, ColumnStats], DatasetProfile], None] | None = None,
 ) -> DatasetProfile:
     """One exact pass over column batches. While a batch is in memory, the seeded sample rows are taken
-    from it, text columns are typed from the sample, and their conforming values are counted over the
-    whole column; `batch_hook` then sees the batch (e.g. to emit row issues)."""
+    from it, text columns are typed from the sample by the value layer, and their values are counted over
+    the whole column; `batch_hook` then sees the batch with the value layer's row columns (e.g. to emit
+    row issues)."""
     opts = options or ProfileOptions()
     cols = dataset.columns
     schema = dataset.schema
     rows = dataset.row_count
     idx = sample_positions(rows, opts.sample_size, opts.seed)
     prof = DatasetProfile(path=dataset.path, rows=rows, columns=cols, stats={}, semantics={},
-                          sample=pl.DataFrame(), conforming={}, options=opts)
+                          sample=pl.DataFrame(), options=opts)
     extras = StatsExtras(keep_sorted_bytes=opts.keep_sorted_bytes, keep_counts_max=opts.keep_counts_max)
-    row_hash: list[np.ndarray] = []
-    row_missing: list[np.ndarray] = []
+    signals = _RowSignals()
     parts: list[pl.DataFrame] = []
     # typing text from the sample is mostly single-threaded Python: it runs on its own thread while Polars
     # computes the batch's statistics, and the hook picks its result up
     pool = ThreadPoolExecutor(1, thread_name_prefix="agensium-sample")
-    pending: list[Future[tuple[pl.DataFrame, dict[str, SemanticType]]]] = []
+    pending: list[Future[tuple[pl.DataFrame, dict[str, ValueType]]]] = []
     submitted = [0]
 
-    def typed_sample(df: pl.DataFrame, batch: list[str], first: bool) -> tuple[pl.DataFrame, dict[str, SemanticType]]:
+    def typed_sample(df: pl.DataFrame, batch: list[str], first: bool) -> tuple[pl.DataFrame, dict[str, ValueType]]:
         part = df.select([ROW_ID, *batch] if first and ROW_ID in df.columns else batch)[idx]
-        return part, {c: value_type(part[c], min_share=opts.semantic_min_share, phone_region=opts.phone_region)
+        return part, {c: classify(part[c], c, tokens=opts.missing_tokens, min_share=opts.semantic_min_share,
+                                  hinted_share=opts.hinted_min_share, regions=opts.phone_regions)
                       for c in batch if column_kind(schema[c]) == "string"}
 
     def before(df: pl.DataFrame, batch: list[str]) -> None:
@@ -144,23 +168,21 @@ def build_profile(
     def hook(df: pl.DataFrame, batch_stats: dict[str, ColumnStats]) -> None:
         part, text_types = pending.pop(0).result()
         parts.append(part)
-        checks = {c: e for c, t in text_types.items() if (e := conformance_expr(t, c)) is not None}
-        parsed = {c: e for c, t in text_types.items() if (e := parsed_expr(t, c)) is not None}
-        if checks:
-            # one query: the parse behind a conformance count is shared with its min and max
-            exprs = [e.sum().alias(c) for c, e in checks.items()]
-            exprs += [agg for c, e in parsed.items() for agg in (e.min().alias(f"{c}\0min"),
-                                                                  e.max().alias(f"{c}\0max"))]
-            row = df.lazy().select(exprs).collect().row(0, named=True)
-            prof.conforming.update({c: int(row[c] or 0) for c in checks})
-            prof.parsed_range.update({c: {k: json_scalar(row[f"{c}\0{k}"]) for k in ("min", "max")} for c in parsed})
+        measured = measure_batch(df, batch_stats, text_types, extras.distinct, schema)
+        prof.values.update(measured.values)
+        prof.parsed_range.update(measured.parsed_range)
+        prof.surrogate_keys += measured.surrogate_keys
         for c, st in batch_stats.items():
-            prof.semantics[c] = _semantic(st, part, opts, text_types.get(c))
-        _row_signals(df, batch_stats, schema, row_hash, row_missing)
+            if c in measured.values:
+                st.placeholder_count = measured.values[c].placeholder_count
+            vt = measured.values[c].type if c in measured.values else None
+            prof.semantics[c] = infer_semantic(st, part[c], vt, categorical_threshold=opts.categorical_threshold,
+                                               categorical_ratio=opts.categorical_ratio)
+        signals.add(df, batch_stats, measured)
         if not prof.row_ids.len() and ROW_ID in df.columns:
             prof.row_ids = df[ROW_ID]
         if batch_hook is not None:
-            batch_hook(df, batch_stats, prof)
+            batch_hook(measured.frame, batch_stats, prof)
 
     extras.batch_hook = hook
     extras.before_batch = before
@@ -172,9 +194,37 @@ def build_profile(
     prof.sample = pl.concat(parts, how="horizontal") if parts else pl.DataFrame()
     prof.sorted_values = extras.sorted_values
     prof.value_counts = extras.value_counts
-    if row_hash:
-        prof.row_hash, prof.row_missing = row_hash[0], row_missing[0]
+    prof.row_hash, prof.normal_hash = signals.row_hash, signals.normal_hash
+    prof.row_missing, prof.row_defects = signals.missing, signals.defects
     return prof
+
+
+@dataclass
+class _RowSignals:
+    """Per-row signals accumulated batch by batch: hashes of the raw and of the normalised row, and the
+    missing and defective cells of each row."""
+
+    row_hash: np.ndarray | None = None
+    normal_hash: np.ndarray | None = None
+    missing: np.ndarray | None = None
+    defects: np.ndarray | None = None
+
+    def add(self, df: pl.DataFrame, batch: dict[str, ColumnStats], measured: BatchValues) -> None:
+        cols = list(batch)
+        if not cols:
+            return
+        # one 64-bit hash per row (Polars, parallel): 8 bytes a row, never a hash column per user column
+        h = df.select(cols).hash_rows(seed=7).to_numpy().astype(np.uint64)
+        if self.row_hash is None:
+            self.row_hash, self.normal_hash = h, measured.normal_hash
+            self.missing, self.defects = measured.missing.copy(), measured.defects.copy()
+            return
+        assert self.normal_hash is not None and self.missing is not None and self.defects is not None
+        with np.errstate(over="ignore"):
+            self.row_hash = (self.row_hash * np.uint64(0x9E3779B97F4A7C15)) ^ h
+            self.normal_hash = (self.normal_hash * np.uint64(0x9E3779B97F4A7C15)) ^ measured.normal_hash
+        self.missing += measured.missing
+        self.defects += measured.defects
 
 
 def sample_positions(rows: int, n: int, seed: int) -> pl.Series:
@@ -182,42 +232,6 @@ def sample_positions(rows: int, n: int, seed: int) -> pl.Series:
     if rows <= n:
         return pl.Series(np.arange(rows, dtype=np.int64))
     return pl.Series(np.sort(np.random.default_rng(seed).choice(rows, size=n, replace=False)).astype(np.int64))
-
-
-def _semantic(st: ColumnStats, sample: pl.DataFrame, opts: ProfileOptions, text_type: SemanticType | None
-              ) -> SemanticType:
-    return infer_semantic(st, sample[st.name], min_share=opts.semantic_min_share,
-                          categorical_threshold=opts.categorical_threshold, categorical_ratio=opts.categorical_ratio,
-                          phone_region=opts.phone_region, text_type=text_type)
-
-
-def _row_signals(df: pl.DataFrame, batch: dict[str, ColumnStats], schema: pl.Schema, row_hash: list[np.ndarray],
-                 row_missing: list[np.ndarray]) -> None:
-    """Accumulate a 64-bit hash of each row and its number of missing cells, batch by batch."""
-    cols = list(batch)
-    if not cols:
-        return
-    miss = []
-    for c in cols:
-        if not batch[c].missing:  # nothing missing in this column: no per-row test needed
-            continue
-        e = pl.col(c).is_null()
-        if batch[c].nan_count:
-            e = e | pl.col(c).is_nan()
-        if batch[c].blank_count:
-            e = e | ~pl.col(c).cast(pl.String).str.contains(r"\S")
-        miss.append(e.cast(pl.Int32))
-    # one 64-bit hash per row (Polars, parallel): 8 bytes a row, never a hash column per user column
-    h = df.select(cols).hash_rows(seed=7).to_numpy()
-    out = df.select((pl.sum_horizontal(miss) if miss else pl.lit(0, dtype=pl.Int32)).alias("m"))
-    m = np.broadcast_to(out["m"].to_numpy().astype(np.int32), (df.height,)).copy()
-    if not row_hash:
-        row_hash.append(h.astype(np.uint64))
-        row_missing.append(m)
-        return
-    with np.errstate(over="ignore"):
-        row_hash[0] = (row_hash[0] * np.uint64(0x9E3779B97F4A7C15)) ^ h.astype(np.uint64)
-    row_missing[0] += m
 
 
 def dataset_profile(ctx: RunContext, dataset: Dataset | None = None) -> DatasetProfile:

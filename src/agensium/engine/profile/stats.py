@@ -26,7 +26,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from agensium.engine.agent import ROW_ID, Dataset
-from agensium.engine.semantics import as_text
+from agensium.engine.values.text import as_text
 
 QUANTILES: tuple[float, ...] = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
 MAD_SCALE = 1.4826
@@ -71,6 +71,8 @@ class ColumnStats:
     null_count: int
     nan_count: int = 0
     blank_count: int = 0
+    placeholder_count: int = 0
+    """Text that means 'no value' (NULL, N/A, -, …), decided by the value layer."""
     distinct: int | None = None
     entropy_bits: float | None = None
     top_values: list[dict[str, Any]] = field(default_factory=list)
@@ -81,8 +83,8 @@ class ColumnStats:
 
     @property
     def missing(self) -> int:
-        """Null, NaN or blank text."""
-        return self.null_count + self.nan_count + self.blank_count
+        """Null, NaN, blank text or a placeholder."""
+        return self.null_count + self.nan_count + self.blank_count + self.placeholder_count
 
     @property
     def present(self) -> int:
@@ -96,6 +98,7 @@ class ColumnStats:
             "non_null": non_null, "null_count": self.null_count,
             "null_pct": round(100 * self.null_count / rows, 4),
             "nan_count": self.nan_count, "blank_count": self.blank_count,
+            "placeholder_count": self.placeholder_count,
             "missing_count": self.missing, "missing_pct": round(100 * self.missing / rows, 4),
             "distinct": self.distinct,
             "distinct_pct": None if self.distinct is None or non_null == 0 else round(100 * self.distinct / non_null, 4),
@@ -377,7 +380,8 @@ def _entropy(counts: np.ndarray) -> float | None:
 
 def _value_counts(df: pl.DataFrame, cols: list[str], top_n: int,
                   counts_out: dict[str, dict[str, int]] | None = None,
-                  keep_max: int = 0) -> dict[str, tuple[int, float | None, list]]:
+                  keep_max: int = 0, distinct_out: dict[str, pl.DataFrame] | None = None
+                  ) -> dict[str, tuple[int, float | None, list]]:
     """Exact distinct count, entropy and top values per column; one parallel group-by per column.
 
     Full value counts (keys as text) of columns with at most `keep_max` values go to `counts_out`.
@@ -385,6 +389,8 @@ def _value_counts(df: pl.DataFrame, cols: list[str], top_n: int,
     lazies = [df.lazy().select(pl.col(c).alias("v")).drop_nulls().group_by("v").len() for c in cols]
     out: dict[str, tuple[int, float | None, list]] = {}
     for c, vc in zip(cols, pl.collect_all(lazies), strict=True):
+        if distinct_out is not None and vc.schema["v"] == pl.String:
+            distinct_out[c] = vc
         if counts_out is not None and vc.height <= keep_max:
             counts_out[c] = dict(zip(vc["v"].cast(pl.String).to_list(), vc["len"].to_list(), strict=True))
         counts = vc["len"].to_numpy()
@@ -417,6 +423,9 @@ class StatsExtras:
     """Called with each in-memory batch (ROW_ID included) once its statistics are known."""
     before_batch: Callable[[pl.DataFrame, list[str]], None] | None = None
     """Called with each in-memory batch before its statistics (e.g. to start work on another thread)."""
+    distinct: dict[str, pl.DataFrame] = field(default_factory=dict)
+    """The current batch's distinct values (`v`, count `len`) of its text columns that are not nearly
+    unique (replaced at each batch; the batch hook may use them)."""
 
 
 def compute_stats(
@@ -467,7 +476,8 @@ def compute_stats(
                        df.select([pl.col(c).drop_nulls().n_unique().alias(c) for c in unique_ish]).row(0, named=True)
                        .items()})
         grouped = [c for c in batch if kinds[c] in ("string", "boolean") and c not in unique_ish]
-        vcs = _value_counts(df, grouped, opts.top_n, ex.value_counts, ex.keep_counts_max) if grouped else {}
+        ex.distinct = {}
+        vcs = _value_counts(df, grouped, opts.top_n, ex.value_counts, ex.keep_counts_max, ex.distinct) if grouped else {}
         batch_stats: dict[str, ColumnStats] = {}
         for c in batch:
             st = _assemble(c, schema[c], kinds[c], rows, r1, vcs.get(c), opts)

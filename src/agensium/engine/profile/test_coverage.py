@@ -13,7 +13,6 @@ from typing import Any
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from agensium.engine import semantics as sem
 from agensium.engine.agent import (
     ROW_ID,
     ROW_ISSUE_SCHEMA,
@@ -30,6 +29,8 @@ from agensium.engine.agent import (
 from agensium.engine.profile.presentation import bar_chart, rnd, table
 from agensium.engine.profile.shared import STATE_KEY, DatasetProfile
 from agensium.engine.profile.stats import column_kind
+from agensium.engine.values import numbers
+from agensium.engine.values.text import as_text
 
 Scalar = str | int | float | bool
 
@@ -91,6 +92,28 @@ def _present(c: str, dtype: pl.DataType) -> pl.Expr:
     return e
 
 
+def _suggestions(ctx: RunContext, cols: list[str], covered: set[str]) -> list[tuple[str, str]]:
+    """A check worth adding to each uncovered column, from the run's profile (when there is one)."""
+    prof = ctx.state.get(STATE_KEY)
+    if not (isinstance(prof, DatasetProfile) and prof.path == ctx.data.path):
+        return []
+    out = []
+    for c in cols:
+        if c in covered:
+            continue
+        sem_t = prof.semantics[c].type
+        st = prof.stats[c]
+        if sem_t == "id_like" or (st.distinct and st.distinct == st.rows and st.rows > 1):
+            out.append((c, f"Add a uniqueness check on '{c}' (it looks like an identifier)."))
+        elif sem_t in ("email", "url", "phone", "date_text", "iban", "ipv4"):
+            out.append((c, f"Add a format check on '{c}' ({sem_t})."))
+        elif sem_t == "categorical" and st.top_values and st.distinct and st.distinct <= 20:
+            out.append((c, f"Add an allowed-values check on '{c}' ({st.distinct} values seen)."))
+        elif st.numeric and st.numeric.get("finite_count"):
+            out.append((c, f"Add a range check on '{c}' (observed {st.numeric['min']} to {st.numeric['max']})."))
+    return out
+
+
 class TestCoverageAgent(Agent):
     __test__ = False  # not a pytest class despite the name
     id = "test-coverage-agent"
@@ -124,7 +147,7 @@ class TestCoverageAgent(Agent):
             if kind == "numeric":
                 x = pl.col(c).cast(pl.Float64)
             elif kind == "string":
-                x = sem.parse_number(pl.col(c))
+                x = numbers.parse_number(pl.col(c))
             else:
                 add("range", c, rule, None, None, error=f"column '{c}' is {schema[c]}, not numeric")
                 continue
@@ -159,6 +182,15 @@ class TestCoverageAgent(Agent):
         data = ctx.data
         schema = data.schema
         checks = self._checks(params, schema)
+        if not checks:  # nothing to test: skipped, so not charged, and the report says why
+            reason = ("no checks configured: set unique_columns, not_null_columns, range_tests, format_tests or "
+                      "allowed_values to test the data")
+            suggested = [rec for _, rec in _suggestions(ctx, data.columns, set())] if params.suggest_checks else []
+            return AgentResult(agent_id=self.id, status="skipped", score=None,
+                               summary={"checks_configured": 0, "coverage_status": "not_configured",
+                                        "skipped_reason": reason, "suggested_checks": suggested},
+                               cards=[SummaryCard(title="Test Coverage", value="not configured", status="info",
+                                                  description=reason)])
         runnable = [c for c in checks if c["fail"] is not None]
         counts: dict[str, Any] = {}
         if runnable:
@@ -252,25 +284,9 @@ class TestCoverageAgent(Agent):
                                     message=f"{len(failed)} of {len(results)} check(s) failed or could not run",
                                     recommendation="Fix the failing rows (row_issues.csv) or the check definitions."))
         if p.suggest_checks:
-            prof = ctx.state.get(STATE_KEY)
-            if isinstance(prof, DatasetProfile) and prof.path == ctx.data.path:
-                for c in cols:
-                    if c in covered:
-                        continue
-                    sem_t = prof.semantics[c].type
-                    st = prof.stats[c]
-                    if sem_t == "id_like" or (st.distinct and st.distinct == st.rows and st.rows > 1):
-                        rec = f"Add a uniqueness check on '{c}' (it looks like an identifier)."
-                    elif sem_t in ("email", "url", "phone", "date_text", "iban", "ipv4"):
-                        rec = f"Add a format check on '{c}' ({sem_t})."
-                    elif sem_t == "categorical" and st.top_values and st.distinct and st.distinct <= 20:
-                        rec = f"Add an allowed-values check on '{c}' ({st.distinct} values seen)."
-                    elif st.numeric and st.numeric.get("finite_count"):
-                        rec = f"Add a range check on '{c}' (observed {st.numeric['min']} to {st.numeric['max']})."
-                    else:
-                        continue
-                    res.recommendations.append(Recommendation(field=c, priority="low", recommendation=rec,
-                                                              rationale="column has no check"))
+            for c, rec in _suggestions(ctx, cols, covered):
+                res.recommendations.append(Recommendation(field=c, priority="low", recommendation=rec,
+                                                          rationale="column has no check"))
 
     def _row_issues(self, lf: pl.LazyFrame, checks: list[dict[str, Any]]) -> pl.DataFrame:
         parts = []
@@ -283,7 +299,7 @@ class TestCoverageAgent(Agent):
                 pl.col(ROW_ID).alias("row_index"), pl.lit(c["column"]).alias("column"),
                 pl.lit(c["issue_type"]).alias("issue_type"), pl.lit(sev).alias("severity"),
                 pl.lit(f"fails check {c['check_id']} ({c['rule']})").alias("message"),
-                sem.as_text(pl.col(c["column"]), schema[c["column"]]).alias("value")))
+                as_text(pl.col(c["column"]), schema[c["column"]]).alias("value")))
         if not parts:
             return empty_row_issues()
         return pl.concat([df.cast(ROW_ISSUE_SCHEMA) for df in pl.collect_all(parts)], how="vertical")

@@ -1,10 +1,8 @@
 """Unified Profiler: exact statistics, semantic types, patterns, outliers and quality scores per column.
 
-Quality model (stated in the report): completeness = share of cells that are present (not null,
-NaN or blank); validity = share of present values that conform to the column's semantic type
-(e.g. valid e-mails in an e-mail column, parseable numbers in a numbers-as-text column);
-plausibility = share of numeric values inside the outlier bounds. A column's score is the weighted
-mean of the dimensions that apply (0.5 / 0.3 / 0.2); the overall score is the mean over columns.
+The quality model is `agensium.engine.profile.quality` (stated in the report itself): a cell is good when
+it is present, valid and written its column's usual way; a column scores its share of good cells, the
+table the mean of its columns times the share of rows that are not duplicates.
 """
 
 from __future__ import annotations
@@ -20,20 +18,19 @@ from agensium.engine.agent import (
     Agent,
     AgentParams,
     AgentResult,
-    Alert,
-    Issue,
-    Recommendation,
     RunContext,
     SummaryCard,
     empty_row_issues,
 )
-from agensium.engine.profile.presentation import band, bar_chart, fmt, grade, pct, rnd, table
-from agensium.engine.profile.semantic import conformance_expr, pattern_summary
+from agensium.engine.profile.duplicates import find_duplicates
+from agensium.engine.profile.findings import Thresholds, add_findings
+from agensium.engine.profile.presentation import band, bar_chart, fmt, grade, rnd, table
+from agensium.engine.profile.quality import ColumnQuality, column_quality, table_quality
+from agensium.engine.profile.semantic import pattern_summary
 from agensium.engine.profile.shared import STATE_KEY, DatasetProfile, ProfileOptions, build_profile
 from agensium.engine.profile.stats import QUANTILES, StatsOptions, quantile_key
-
-QUALITY_WEIGHTS = {"completeness": 0.5, "validity": 0.3, "plausibility": 0.2}
-PII_TYPES = {"email", "phone", "credit_card", "iban", "ssn", "ipv4", "ipv6"}
+from agensium.engine.values import ColumnValues, MissingTokens
+from agensium.engine.values.measure import SEP, present_expr
 
 
 class ProfilerParams(AgentParams):
@@ -55,8 +52,15 @@ class ProfilerParams(AgentParams):
                                            description="Alert when a column's outlier share (%) exceeds this.")
     sample_size: int = Field(10_000, ge=100, le=1_000_000,
                              description="Rows sampled (seeded) for semantic types and patterns; counts stay exact.")
-    semantic_min_share: float = Field(0.8, gt=0, le=1,
-                                      description="Share of sampled values that must conform to assign a semantic type.")
+    semantic_min_share: float = Field(0.5, gt=0, le=1,
+                                      description="Share of a text column's present values (sampled) that must be of "
+                                      "one kind (e-mail, date, number, …) for the column to be of that kind.")
+    hinted_min_share: float = Field(0.3, gt=0, le=1, description="The same share when the column's name suggests "
+                                    "that kind (a column named 'email').")
+    missing_tokens: list[str] = Field([], max_length=200, description="More values that mean 'no value' in this "
+                                      "data, besides NULL, N/A, NA, -, none, nan, … (compared case-insensitively).")
+    phone_regions: list[str] = Field([], max_length=50, description="ISO regions (e.g. ['GB']) to read phone "
+                                     "numbers without a country code in; by default those the values suggest.")
     row_issue_outliers: bool = Field(True, description="Emit one row issue per outlier cell.")
     row_issue_type_mismatches: bool = Field(True, description="Emit one row issue per value that breaks the "
                                             "column's semantic type.")
@@ -65,6 +69,13 @@ class ProfilerParams(AgentParams):
 
 def _outliers(st_num: dict[str, Any], method: str) -> dict[str, Any] | None:
     return st_num.get("iqr_outliers" if method == "iqr" else "mad_outliers")
+
+
+def _outlier_pct(st_num: dict[str, Any] | None, method: str) -> float | None:
+    if not st_num or not st_num.get("finite_count"):
+        return None
+    o = _outliers(st_num, method)
+    return o["pct"] if o else 0.0
 
 
 class UnifiedProfiler(Agent):
@@ -76,6 +87,8 @@ class UnifiedProfiler(Agent):
             stats=StatsOptions(top_n=params.top_n_values, histogram_bins=params.histogram_bins,
                                iqr_multiplier=params.outlier_iqr_multiplier, mad_threshold=params.outlier_mad_threshold),
             sample_size=params.sample_size, semantic_min_share=params.semantic_min_share,
+            hinted_min_share=params.hinted_min_share, phone_regions=tuple(r.upper() for r in params.phone_regions),
+            missing_tokens=MissingTokens.of(params.missing_tokens),
             categorical_threshold=params.categorical_threshold, categorical_ratio=params.categorical_ratio_threshold,
         )
         ctx.check_cancelled()
@@ -88,34 +101,45 @@ class UnifiedProfiler(Agent):
         prof = build_profile(ctx.data, opts, progress=lambda f: ctx.progress(0.8 * f, None), batch_hook=hook)
         ctx.state[STATE_KEY] = prof
         ctx.check_cancelled()
-        columns = [self._column(prof, c, params) for c in prof.columns]
-        scored = [c["quality"]["score"] for c in columns if c["quality"]["score"] is not None]
-        overall = sum(scored) / len(scored) if scored else None
+        qualities = [column_quality(prof, c, _outlier_pct(prof.stats[c].numeric, params.outlier_method))
+                     for c in prof.columns]
+        tq = table_quality(prof, qualities, find_duplicates(ctx.data.lazy(), prof))
+        columns = [self._column(prof, c, params, q) for c, q in zip(prof.columns, qualities, strict=True)]
+        overall = tq.score
         res = AgentResult(agent_id=self.id, score=rnd(overall))
-        self._findings(res, prof, columns, params, overall)
+        add_findings(res, prof, columns, Thresholds(params.null_alert_threshold, params.outlier_alert_threshold,
+                                                    params.outlier_method), tq)
         res.summary = {
             "total_rows": prof.rows, "total_columns": len(prof.columns),
             "overall_quality_score": rnd(overall), "quality_grade": grade(overall),
             "columns_with_issues": len({i.field for i in res.issues if i.field and i.severity != "info"}),
             "total_missing_cells": sum(prof.stats[c].missing for c in prof.columns),
+            "placeholder_cells": sum(prof.stats[c].placeholder_count for c in prof.columns),
+            "duplicate_rows": tq.duplicates.exact.len(), "near_duplicate_rows": tq.duplicates.near.len(),
+            "defective_rows": tq.defective_rows,
             "numeric_columns": sum(1 for c in columns if c["kind"] == "numeric"),
             "text_columns": sum(1 for c in columns if c["kind"] == "string"),
             "semantic_sample_rows": prof.sample_size,
         }
-        dims = {k: [c["quality"][k] for c in columns if c["quality"][k] is not None] for k in QUALITY_WEIGHTS}
+        dims = tq.dimensions
         res.data = {
             "columns": columns,
             "quality_summary": {
                 "overall_quality_score": rnd(overall), "quality_grade": grade(overall),
-                **{f"{k}_score": rnd(sum(v) / len(v)) if v else None for k, v in dims.items()},
+                **{f"{k}_score": rnd(dims.get(k)) for k in ("completeness", "validity", "consistency", "uniqueness",
+                                                            "plausibility")},
+                "duplicate_rows": tq.duplicates.exact.len(), "near_duplicate_rows": tq.duplicates.near.len(),
+                "near_duplicates_compared_without": list(tq.duplicates.compared_without),
+                "defective_rows": tq.defective_rows, "defective_row_pct": rnd(tq.defective_row_pct),
                 "columns_requiring_attention": sorted({i.field for i in res.issues
                                                        if i.field and i.severity in ("critical", "high", "medium")}),
+                "method": tq.method(),
             },
             "method": {
                 "exact_statistics": True, "semantic_sample_rows": prof.sample_size, "sample_seed": opts.seed,
                 "quantile_interpolation": "linear", "std_ddof": 1, "skewness": "adjusted Fisher-Pearson (bias=False)",
                 "kurtosis": "adjusted excess kurtosis (bias=False)", "entropy": "Shannon, bits",
-                "outlier_method": params.outlier_method, "quality_weights": QUALITY_WEIGHTS,
+                "outlier_method": params.outlier_method, "quality": tq.method(),
             },
             "tables": self._tables(columns),
             "charts": self._charts(columns, params),
@@ -129,7 +153,7 @@ class UnifiedProfiler(Agent):
         return res
 
     # -- per column ---------------------------------------------------------------------------------
-    def _column(self, prof: DatasetProfile, c: str, p: ProfilerParams) -> dict[str, Any]:
+    def _column(self, prof: DatasetProfile, c: str, p: ProfilerParams, q: ColumnQuality) -> dict[str, Any]:
         st = prof.stats[c]
         semantic = prof.semantics[c]
         out = st.to_dict()
@@ -137,111 +161,23 @@ class UnifiedProfiler(Agent):
         out["semantic_type"] = semantic.type
         if st.kind == "string":
             out["patterns"] = pattern_summary(prof.sample[c], p.top_n_values)
-        completeness = pct(st.present, st.rows) if st.rows else None
-        validity = prof.validity_pct(c)
-        if c in prof.conforming:
-            out["conformance"] = {"type": semantic.type, "conforming": prof.conforming[c],
-                                  "nonconforming": st.present - prof.conforming[c]}
+        cv = prof.values.get(c)
+        if cv is not None:
+            out["values"] = cv.summary()
+            if cv.conforming is not None:
+                out["conformance"] = {"type": semantic.type, "conforming": cv.conforming,
+                                      "nonconforming": cv.nonconforming}
         if c in prof.parsed_range:
             out["as_parsed"] = prof.parsed_range[c]
-        plausibility = None
-        if st.numeric and st.numeric.get("finite_count"):
-            o = _outliers(st.numeric, p.outlier_method)
-            plausibility = 100.0 - (o["pct"] if o else 0.0)
-        dims = {"completeness": completeness, "validity": validity, "plausibility": plausibility}
-        avail = {k: v for k, v in dims.items() if v is not None}
-        score = (sum(QUALITY_WEIGHTS[k] * v for k, v in avail.items()) / sum(QUALITY_WEIGHTS[k] for k in avail)
-                 if avail else None)
-        out["quality"] = {**{k: rnd(v) for k, v in dims.items()}, "score": rnd(score), "grade": grade(score)}
+        out["quality"] = {**q.as_dict(), "grade": grade(q.score)}
         return out
-
-    # -- alerts, issues, recommendations ------------------------------------------------------------
-    def _findings(self, res: AgentResult, prof: DatasetProfile, columns: list[dict[str, Any]],
-                  p: ProfilerParams, overall: float | None) -> None:
-        groups: dict[str, list[str]] = {}
-
-        def issue(col: str, kind: str, sev: Any, msg: str, count: int | None = None, **extras: Any) -> None:
-            res.issues.append(Issue(field=col, issue_type=kind, severity=sev, message=msg, count=count, extras=extras))
-            groups.setdefault(kind, []).append(col)
-
-        for c in columns:
-            name, st = c["name"], prof.stats[c["name"]]
-            miss = c["missing_pct"]
-            if st.rows and st.present == 0:
-                issue(name, "empty_column", "high", f"'{name}' has no values at all", st.rows)
-            elif miss > p.null_alert_threshold:
-                issue(name, "high_missing", "critical" if miss >= 90 else "high",
-                      f"'{name}' is {miss:.1f}% missing (null, NaN or blank)", st.missing, missing_pct=miss)
-            elif miss > 10:
-                issue(name, "missing_values", "medium", f"'{name}' is {miss:.1f}% missing", st.missing, missing_pct=miss)
-            if st.distinct == 1 and st.rows > 1:
-                issue(name, "constant_column", "low", f"'{name}' holds a single value", st.rows)
-            if st.numeric and st.numeric.get("finite_count"):
-                o = _outliers(st.numeric, p.outlier_method)
-                if o and o["pct"] > p.outlier_alert_threshold:
-                    issue(name, "high_outlier_share", "medium",
-                          f"'{name}': {o['pct']:.2f}% of values are outliers ({p.outlier_method.upper()})",
-                          o["count"], lower_bound=o["lower_bound"], upper_bound=o["upper_bound"])
-            conf = c.get("conformance")
-            if conf and conf["nonconforming"] > 0:
-                v = c["quality"]["validity"] or 0
-                issue(name, "type_mismatch", "medium" if v < 95 else "low",
-                      f"'{name}' looks like {conf['type']} but {conf['nonconforming']:,} value(s) do not conform "
-                      f"(validity {v:.2f}%)", conf["nonconforming"], semantic_type=conf["type"])
-            sem_type = c["semantic_type"]
-            if sem_type in ("number_text", "date_text", "boolean_text"):
-                issue(name, "typed_as_text", "low", f"'{name}' stores {sem_type.replace('_text', '')} values as text")
-            if sem_type in PII_TYPES:
-                issue(name, "possible_pii", "info", f"'{name}' holds {sem_type} values (see the Risk Scorer)")
-            if st.text and st.text.get("untrimmed_count"):
-                issue(name, "untrimmed_whitespace", "low",
-                      f"'{name}': {st.text['untrimmed_count']:,} value(s) with leading/trailing spaces",
-                      st.text["untrimmed_count"])
-            q = c["quality"]["score"]
-            if q is not None and q < 80:
-                issue(name, "low_quality_score", "high" if q < 60 else "medium", f"'{name}' quality score {q:.1f}",
-                      None, quality=c["quality"])
-
-        if overall is not None and overall < 80:
-            sev = "critical" if overall < 50 else ("high" if overall < 60 else "medium")
-            res.alerts.append(Alert(severity=sev, category="quality", message=f"Overall data quality is {overall:.1f}/100",
-                                    affected_fields=groups.get("low_quality_score", []),
-                                    recommendation="Fix the lowest-scoring columns first (see the column table)."))
-        texts = {
-            "empty_column": ("high", "completeness", "{n} column(s) are entirely empty", "Drop them or fix the extract."),
-            "high_missing": ("high", "completeness",
-                             f"{{n}} column(s) exceed the {p.null_alert_threshold:g}% missing threshold",
-                             "Decide per column: fill from the source, impute, or drop."),
-            "high_outlier_share": ("medium", "outliers",
-                                   f"{{n}} column(s) have more than {p.outlier_alert_threshold:g}% outliers",
-                                   "Check units and data-entry errors; consider capping in Clean My Data."),
-            "type_mismatch": ("medium", "validity", "{n} column(s) contain values that break their type",
-                              "Review the type_mismatch rows in row_issues.csv."),
-            "typed_as_text": ("low", "types", "{n} column(s) store numbers, dates or booleans as text",
-                              "Convert them with the Type Fixer."),
-            "possible_pii": ("info", "privacy", "{n} column(s) look like personal data",
-                             "Review the Risk Scorer's findings before sharing this data."),
-            "constant_column": ("low", "information", "{n} column(s) hold a single value",
-                                "Constant columns carry no information; consider dropping them."),
-        }
-        for kind, (sev, cat, msg, rec) in texts.items():
-            cols = groups.get(kind)
-            if not cols:
-                continue
-            worst = "critical" if kind == "high_missing" and any(
-                i.severity == "critical" for i in res.issues if i.issue_type == kind) else sev
-            res.alerts.append(Alert(severity=worst, category=cat, message=msg.format(n=len(cols)),
-                                    affected_fields=cols, recommendation=rec))
-            if sev != "info" or kind == "possible_pii":
-                res.recommendations.append(Recommendation(field=cols[0] if len(cols) == 1 else None, priority=worst,
-                                                          recommendation=rec,
-                                                          rationale=f"{kind.replace('_', ' ')}: {', '.join(cols[:10])}"))
 
     # -- presentation ------------------------------------------------------------------------------
     def _tables(self, columns: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        overview = [[c["name"], c["dtype"], c["semantic_type"], c["count"], c["missing_count"], c["missing_pct"],
-                     c["distinct"], c["quality"]["completeness"], c["quality"]["validity"],
-                     c["quality"]["plausibility"], c["quality"]["score"], c["quality"]["grade"]] for c in columns]
+        overview = [[c["name"], c["dtype"], c["semantic_type"], c["count"], c["missing_count"], c["placeholder_count"],
+                     c["missing_pct"], c["distinct"], c["quality"]["completeness"], c["quality"]["validity"],
+                     c["quality"]["consistency"], c["quality"]["plausibility"], c["quality"]["score"],
+                     c["quality"]["grade"]] for c in columns]
         numeric = []
         for c in columns:
             n = c.get("numeric")
@@ -257,8 +193,11 @@ class UnifiedProfiler(Agent):
         patterns = [[c["name"], t["pattern"], t["count"], t["pct"]]
                     for c in columns for t in (c.get("patterns") or {}).get("top_patterns", [])[:5]]
         return [
-            table("Column overview", ["column", "dtype", "semantic type", "rows", "missing", "missing %", "distinct",
-                                      "completeness", "validity", "plausibility", "quality score", "grade"], overview),
+            table("Column overview", ["column", "dtype", "semantic type", "rows", "missing", "of which placeholders",
+                                      "missing %", "distinct", "completeness", "validity", "consistency",
+                                      "plausibility (not scored)", "quality score", "grade"], overview),
+            table("How values are written", ["column", "kind", "placeholders", "not valid (examples)", "formats",
+                                             "currencies", "spelling variants"], self._writing(columns)),
             table("Numeric statistics", ["column", "count", "min", *[quantile_key(x) for x in QUANTILES], "max", "mean",
                                          "std", "skewness", "kurtosis", "IQR outliers", "MAD outliers"], numeric),
             table("Dates, times and numbers written as text: ranges",
@@ -266,6 +205,23 @@ class UnifiedProfiler(Agent):
             table("Top values", ["column", "value", "count", "%"], top),
             table("Text patterns (sample)", ["column", "pattern", "count", "%"], patterns),
         ]
+
+    @staticmethod
+    def _writing(columns: list[dict[str, Any]]) -> list[list[Any]]:
+        rows = []
+        for c in columns:
+            v = c.get("values")
+            if not v:
+                continue
+            spell = "; ".join(" / ".join(g["spellings"]) for g in v.get("variant_groups", [])[:3])
+            rows.append([c["name"], v["kind"],
+                         ", ".join(f"{k} x{n:,}" for k, n in v["placeholders"].items()) or None,
+                         f"{v['nonconforming']:,} ({', '.join(v['nonconforming_examples'][:3])})"
+                         if v["nonconforming"] else None,
+                         ", ".join(f"{k} x{n:,}" for k, n in (v.get("formats") or {}).items()) or None,
+                         ", ".join(f"{k} x{n:,}" for k, n in (v.get("currencies") or {}).items()) or None,
+                         spell or None])
+        return rows
 
     def _charts(self, columns: list[dict[str, Any]], p: ProfilerParams) -> list[dict[str, Any]]:
         charts = [bar_chart("Quality score by column", [c["name"] for c in columns],
@@ -300,14 +256,41 @@ class UnifiedProfiler(Agent):
                                   .select(pl.col(ROW_ID).alias("row_index"), pl.lit(name).alias("column"),
                                           pl.lit("outlier").alias("issue_type"), pl.lit("low").alias("severity"),
                                           pl.lit(msg).alias("message"), pl.col(name).cast(pl.String).alias("value")))
-            semantic = prof.semantics.get(name)
-            ok = prof.conforming.get(name)
-            if p.row_issue_type_mismatches and semantic is not None and ok is not None and ok < st.present:
-                expr = conformance_expr(semantic, name)
-                present = pl.col(name).is_not_null() & pl.col(name).cast(pl.String).str.contains(r"\S")
-                msg = f"not a valid {semantic.type} (the column is {semantic.confidence * 100:.0f}% {semantic.type})"
-                lazies.append(lf.filter(present & ~expr)
-                              .select(pl.col(ROW_ID).alias("row_index"), pl.lit(name).alias("column"),
-                                      pl.lit("type_mismatch").alias("issue_type"), pl.lit("medium").alias("severity"),
-                                      pl.lit(msg).alias("message"), pl.col(name).cast(pl.String).alias("value")))
+            cv = prof.values.get(name)
+            if cv is not None:
+                lazies += _value_row_issues(lf, cv, p)
         return [f.cast(ROW_ISSUE_SCHEMA) for f in pl.collect_all(lazies)] if lazies else []
+
+
+def _issue_rows(lf: pl.LazyFrame, mask: pl.Expr, column: str, kind: str, severity: str, message: pl.Expr | str
+                ) -> pl.LazyFrame:
+    msg = pl.lit(message) if isinstance(message, str) else message
+    return lf.filter(mask).select(pl.col(ROW_ID).alias("row_index"), pl.lit(column).alias("column"),
+                                  pl.lit(kind).alias("issue_type"), pl.lit(severity).alias("severity"),
+                                  msg.alias("message"), pl.col(column).cast(pl.String).alias("value"))
+
+
+def _value_row_issues(lf: pl.LazyFrame, cv: ColumnValues, p: ProfilerParams) -> list[pl.LazyFrame]:
+    """Row issues of a text column from the value layer's row columns (present in the batch frame)."""
+    c, kind = cv.column, cv.kind.value
+    out = []
+    if cv.placeholder_count:
+        out.append(_issue_rows(lf, pl.col(f"{c}{SEP}tok").is_not_null(), c, "placeholder_value", "low",
+                               "text that means 'no value': counted as missing"))
+    if p.row_issue_type_mismatches and cv.nonconforming:
+        out.append(_issue_rows(lf, present_expr(c) & ~pl.col(f"{c}{SEP}ok"), c, "type_mismatch", "medium",
+                               f"not a valid {kind} (the column holds {kind} values)"))
+    fmt_, cur = cv.dominant_format, cv.dominant_currency
+    if fmt_ and len(cv.formats) > 1:
+        out.append(_issue_rows(lf, (pl.col(f"{c}{SEP}fmt") != fmt_).fill_null(False), c, "inconsistent_format", "low",
+                               pl.format("written {} where the column usually writes " + fmt_,
+                                         pl.col(f"{c}{SEP}fmt"))))
+    if cur and len(cv.currencies) > 1:
+        out.append(_issue_rows(lf, (pl.col(f"{c}{SEP}cur") != cur).fill_null(False), c, "mixed_currency", "medium",
+                               pl.format("amount in {} where the column is mostly in " + cur, pl.col(f"{c}{SEP}cur"))))
+    if cv.variants is not None and cv.variants.inconsistent:
+        canon = {v: g.canonical for g in cv.variants.groups for v, _ in g.members[1:]}
+        out.append(_issue_rows(lf, pl.col(c).is_in(list(canon)), c, "spelling_variant", "low",
+                               pl.format("usually written '{}'",
+                                         pl.col(c).replace_strict(canon, default=None, return_dtype=pl.String))))
+    return out

@@ -60,6 +60,30 @@ def _with_ids(items: list[dict[str, Any]], prefix: str) -> list[dict[str, Any]]:
     return [{f"{prefix}_id": f"{prefix}_{i + 1}", **it} for i, it in enumerate(items)]
 
 
+def input_alerts(inputs: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """What the reader had to decide about a file, said where the user looks first: rows skipped above the
+    header, and column names it had to make up (an empty or repeated header cell)."""
+    out: list[dict[str, Any]] = []
+    for role, meta in inputs.items():
+        notes = meta.get("read_notes") or {}
+        name = meta.get("name", role)
+        if notes.get("skipped_preamble_rows"):
+            text = "; ".join(notes.get("preamble") or [])
+            out.append({"agent_id": "reader", "severity": "low", "category": "input",
+                        "message": f"{name}: the header is row {notes.get('header_row')}; {notes['skipped_preamble_rows']} "
+                                   f"title, note or blank row(s) above it were skipped" + (f" ({text})" if text else ""),
+                        "affected_fields": [], "recommendation": "Set input.header_row if another row holds the "
+                                                                  "column names."})
+        renamed = notes.get("renamed_columns") or {}
+        if renamed:
+            out.append({"agent_id": "reader", "severity": "medium", "category": "input",
+                        "message": f"{name}: {len(renamed)} column name(s) were empty or repeated and were named "
+                                   f"{', '.join(repr(v) for v in list(renamed.values())[:8])}",
+                        "affected_fields": list(renamed.values()),
+                        "recommendation": "Give every column a unique name in the source."})
+    return out
+
+
 def build_report(
     *,
     tool_id: str,
@@ -75,7 +99,11 @@ def build_report(
     outputs: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     ok = [r for r in results if r.status == "success"]
-    alerts, issues, recs, cards = [], [], [], []
+    alerts, issues, recs, cards = input_alerts(inputs), [], [], []
+    alerts += [{"agent_id": r.agent_id, "severity": "info", "category": "skipped", "affected_fields": [],
+                "message": f"{r.agent_id} had nothing to do and was skipped (not charged): {r.summary['skipped_reason']}",
+                "recommendation": None}
+               for r in results if r.status == "skipped" and r.summary.get("skipped_reason")]
     for r in ok:
         alerts += [{"agent_id": r.agent_id, **a.model_dump()} for a in r.alerts]
         issues += [{"agent_id": r.agent_id, **i.model_dump()} for i in r.issues]

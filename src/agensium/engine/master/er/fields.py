@@ -6,7 +6,8 @@ import polars as pl
 
 from agensium.engine.agent import ROW_ID
 from agensium.engine.master.er.config import Comparator, ERConfig, FieldSpec
-from agensium.engine.master.semantic_types import DATE_FORMATS, DATETIME_FORMATS, detect_all
+from agensium.engine.master.semantic_types import detect_all
+from agensium.engine.values.dates import DatePlan, any_date, distinct_counts, plan_dates
 
 KIND_TO_COMPARATOR: dict[str, Comparator] = {
     "first_name": "name", "last_name": "name", "middle_name": "name", "full_name": "name",
@@ -68,30 +69,22 @@ def _clean_text(e: pl.Expr) -> pl.Expr:
     return pl.when(e.str.len_chars() > 0).then(e)
 
 
-def date_formats(sample: pl.Series) -> list[str]:
-    """The date formats that parse values of this column, most successful first (parse only those)."""
-    s = sample.drop_nulls().cast(pl.String).str.strip_chars().head(2000)
-    hits = [(int(s.str.to_date(f, strict=False).is_not_null().sum()), f) for f in DATE_FORMATS]
-    hits += [(int(s.str.to_datetime(f, strict=False).is_not_null().sum()), f) for f in DATETIME_FORMATS]
-    return [f for n, f in sorted(hits, key=lambda x: -x[0]) if n > 0]
+def date_formats(sample: pl.Series) -> DatePlan | None:
+    """How this column writes its dates (the value layer's plan), from a sample."""
+    return plan_dates(distinct_counts(sample.drop_nulls().cast(pl.String).head(2000)))
 
 
-def normalise_date(col: str, dtype: pl.DataType, formats: list[str] | None = None) -> pl.Expr:
+def normalise_date(col: str, dtype: pl.DataType, plan: DatePlan | None = None) -> pl.Expr:
     """Canonical YYYYMMDD text; unparseable values keep their digits (a typo is still evidence)."""
     if dtype in (pl.Date, pl.Datetime):
         return pl.col(col).dt.strftime("%Y%m%d")
     s = _as_text(col, dtype).str.strip_chars()
-    fmts = formats or list(DATE_FORMATS)
-    parsed = pl.coalesce(
-        [s.str.to_date(f, strict=False) for f in fmts if f in DATE_FORMATS]
-        + [s.str.to_datetime(f, strict=False).dt.date() for f in fmts if f in DATETIME_FORMATS]
-    )
+    parsed = (plan.parse(s, guess=True) if plan is not None else any_date(s)).dt.strftime("%Y%m%d")
     digits = s.str.replace_all(r"\D", "")
-    out = pl.coalesce(parsed.dt.strftime("%Y%m%d"), pl.when(digits.str.len_chars() > 0).then(digits))
-    return out
+    return pl.coalesce(parsed, pl.when(digits.str.len_chars() > 0).then(digits)).alias(col)
 
 
-def normalise(field: FieldSpec, dtype: pl.DataType, formats: list[str] | None = None) -> pl.Expr:
+def normalise(field: FieldSpec, dtype: pl.DataType, formats: DatePlan | None = None) -> pl.Expr:
     c, comp = field.column, field.comparator
     if comp == "date":
         e = normalise_date(c, dtype, formats)

@@ -146,10 +146,40 @@ export function createNewTaskPanel(root, { onSubmitted, getBalance }) {
       row.el = h("div", { class: "field file-row" },
         h("label", { for: id }, roleLabel(spec.role), " ",
           spec.required ? h("span", { class: "req", text: "(required)" }) : h("span", { class: "opt", text: "(optional)" })),
-        input, hint, err);
+        input, hint, err, spec.role === "primary" ? readingOptions() : null);
       fileField.append(row.el);
       return row;
     });
+  }
+
+  // How to read the primary file when the defaults guess wrong: parameters.json's "input" key.
+  let readSheet = null;
+  let readHeader = null;
+  function readingOptions() {
+    const sheetId = nextId("sheet");
+    const headerId = nextId("header");
+    readSheet = h("input", { type: "text", id: sheetId, name: "sheet", placeholder: "first sheet",
+      autocomplete: "off" });
+    readHeader = h("input", { type: "number", id: headerId, name: "header_row", min: "1", max: "10000", step: "1",
+      placeholder: "found from the file" });
+    return h("details", { class: "advanced reading-options" },
+      h("summary", { text: "Reading options" }),
+      h("div", { class: "field" }, h("label", { for: sheetId, text: "Excel sheet (name or 0-based number)" }), readSheet),
+      h("div", { class: "field" }, h("label", { for: headerId, text: "Header row (1 = first row)" }), readHeader,
+        h("p", { class: "field-hint", text: "By default title, note and blank rows above the header are skipped." })));
+  }
+
+  function inputOptions(problems) {
+    const out = {};
+    const sheet = readSheet ? readSheet.value.trim() : "";
+    if (sheet) out.sheet = sheet;
+    const header = readHeader ? readHeader.value.trim() : "";
+    if (header) {
+      const n = Number(header);
+      if (!Number.isInteger(n) || n < 1 || n > 10000) problems.push("The header row is a whole number from 1 to 10000.");
+      else out.header_row = n;
+    }
+    return out;
   }
 
   function checkFile(row) {
@@ -220,6 +250,8 @@ export function createNewTaskPanel(root, { onSubmitted, getBalance }) {
       if (p) problems.push(p);
     }
     const params = {};
+    const input = inputOptions(problems);
+    if (Object.keys(input).length) params.input = input;
     for (const r of agents) {
       const { values, errors } = r.params.collect();
       for (const e of errors) problems.push(`${r.agent.name}: ${e}`);

@@ -5,6 +5,8 @@ columns; a value that is not in the table is left as it is and reported.
 
 from __future__ import annotations
 
+import polars as pl
+
 ALPHA2_NAME: dict[str, str] = {
     "AD": "Andorra",
     "AE": "United Arab Emirates",
@@ -472,3 +474,21 @@ def state_lookup() -> dict[str, str]:
     out = {code.lower(): code for code in US_STATES}
     out.update({name.lower(): code for code, name in US_STATES.items()})
     return out
+
+
+def state_key(expr: pl.Expr) -> pl.Expr:
+    """The USPS code of a US state however it is written ("New York", "N.Y.", "ny" → "NY"), null where
+    the value is none."""
+    low = expr.cast(pl.String).str.strip_chars().str.to_lowercase()
+    dotless = low.str.replace_all(r"[.\s]", "")
+    return pl.coalesce(low.replace_strict(state_lookup(), default=None, return_dtype=pl.String),
+                       dotless.replace_strict({k: v for k, v in state_lookup().items() if len(k) == 2},
+                                              default=None, return_dtype=pl.String))
+
+
+def country_key(expr: pl.Expr) -> pl.Expr:
+    """The ISO alpha-2 code of a country however it is written ("Germany", "DEU", "de" → "DE")."""
+    low = expr.cast(pl.String).str.strip_chars().str.to_lowercase()
+    dotless = low.str.replace_all(r"\.", "")
+    return pl.coalesce(low.replace_strict(country_lookup(), default=None, return_dtype=pl.String),
+                       dotless.replace_strict(country_lookup(), default=None, return_dtype=pl.String))
