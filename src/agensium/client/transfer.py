@@ -186,7 +186,7 @@ class Transfers:
                     raise _Transient(from_storage(resp), resp.headers.get("Retry-After"))
                 raise from_storage(resp)
             with tmp.open("wb") as f:
-                for chunk in resp.iter_bytes(CHUNK):
+                for chunk in resp.iter_bytes():  # as received (64 KiB reads): no re-chunking copies
                     f.write(chunk)
                     received += len(chunk)
                     if on_download is not None:
