@@ -85,8 +85,7 @@ def login(email: str = typer.Option(..., "--email", help="Your account's e-mail"
     if as_json:
         view.emit_json({"url": base, "email": email, "expires_at": expires.isoformat(), "credentials": str(path)})
         return
-    view.err.print(f"logged in to {base} as {email} until {expires:%Y-%m-%d %H:%M} UTC; saved in {path}",
-                   highlight=False)
+    view.err.print(f"logged in to {base} as {email} until {expires:%Y-%m-%d %H:%M} UTC; saved in {path}")
 
 
 @handled
@@ -103,7 +102,7 @@ def register_account(email: str = typer.Option(..., "--email"), name: str | None
     """Create an account; a verification code is mailed to you (then `agensium verify`)."""
     password = _password(password_stdin, confirm=True)
     with _client(url) as client:
-        view.err.print(client.register(email, password, name), highlight=False)
+        view.err.print(client.register(email, password, name))
 
 
 @handled
@@ -111,7 +110,7 @@ def verify(email: str = typer.Option(..., "--email"), code: str = typer.Option(.
            url: str | None = URL) -> None:
     """Verify your e-mail address with the mailed code."""
     with _client(url) as client:
-        view.err.print(client.verify(email, code), highlight=False)
+        view.err.print(client.verify(email, code))
 
 
 @handled
@@ -164,7 +163,7 @@ def _start(client: Any, tool: str, file: Path, baseline: Path | None, schema: Pa
     def announce(task: Any) -> None:
         if not as_json:
             typer.echo(task.task_id)
-        view.err.print(f"task {task.task_id} created", highlight=False)
+        view.err.print(f"task {task.task_id} created")
 
     with view.transfer_bars("uploading", as_json) as bars:
         if resume:
@@ -176,7 +175,7 @@ def _start(client: Any, tool: str, file: Path, baseline: Path | None, schema: Pa
             task = client.resume(resume, file, baseline, schema, params, on_upload=bars)
         else:
             task = client.submit(tool, file, baseline, schema, params, agents, on_upload=bars, on_created=announce)
-    view.err.print(f"task {task.task_id} {task.status.lower()}", highlight=False)
+    view.err.print(f"task {task.task_id} {task.status.lower()}")
     return str(task.task_id)
 
 
@@ -186,7 +185,7 @@ def _watch(client: Any, task_id: str, timeout: float | None, quiet: bool) -> Any
             return client.wait(task_id, timeout=timeout, on_progress=bar)
     except (KeyboardInterrupt, TimeoutError):
         view.err.print(f"task {task_id} goes on on the server: `agensium status {task_id}`, "
-                       f"`agensium cancel {task_id}`", highlight=False)
+                       f"`agensium cancel {task_id}`")
         raise
 
 
@@ -202,7 +201,7 @@ def _download(client: Any, task_id: str, directory: Path, quiet: bool) -> list[P
 
 def _settled_or_fail(task: Any) -> None:
     if task.succeeded:
-        view.err.print(f"task {task.task_id} completed", highlight=False)
+        view.err.print(f"task {task.task_id} completed")
         return
     code = task.error_code or task.status
     message = task.error_message or f"the task ended {task.status}"

@@ -30,7 +30,7 @@ from rich.table import Table
 
 from agensium.client import Task
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True, highlight=False)  # a path or a message is never cut into lines
 # piped output is not cut to 80 columns: a task id or a file path must survive `| grep`
 out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 
