@@ -105,9 +105,10 @@ def test_small_file_single_put_wait_report_download(api: Client, tmp_path: Path)
     truth = write_csv(data, 500)
     sent = storage_requests(api)
     uploaded: list[tuple[str, int, int]] = []
-    task = api.submit(PROFILE, primary=data, agents=FAST, on_upload=lambda *a: uploaded.append(a))
-    assert task.status == "QUEUED" and task.agents == FAST
-    assert sent == [("PUT", None)]  # one PUT, no parts
+    task = api.submit(PROFILE, primary=data, agents=FAST, on_upload=lambda *a: uploaded.append(a),
+                      parameters={"unified-profiler": {"null_alert_threshold": 12.5}})
+    assert task.status == "QUEUED" and task.agents == FAST and task.has_parameters
+    assert sent == [("PUT", None), ("PUT", None)]  # the file and parameters.json, one PUT each, no parts
     assert uploaded[-1] == ("primary", data.stat().st_size, data.stat().st_size)
 
     seen: list[Task] = []
@@ -121,6 +122,7 @@ def test_small_file_single_put_wait_report_download(api: Client, tmp_path: Path)
     report = api.report(task.task_id)
     assert report["metadata"]["task_id"] == task.task_id
     assert profiled(report) == truth
+    assert report["agent_results"]["unified-profiler"]["parameters"]["null_alert_threshold"] == 12.5
 
     out = tmp_path / "out"
     received: dict[str, int] = {}

@@ -100,10 +100,11 @@ def test_login_keeps_url_and_token_in_a_private_file(stack: Stack, tmp_path: Pat
 
 
 def test_submit_wait_download_and_json_everywhere(person: Cli, tmp_path: Path) -> None:
-    data = tmp_path / "people.csv"
+    data, params = tmp_path / "people.csv", tmp_path / "params.json"
     write_csv(data, 300)
-    run = person("submit", "profile-my-data", str(data), "--agents", "unified-profiler", "--wait",
-                 "--download", str(tmp_path / "out"))
+    params.write_text(json.dumps({"unified-profiler": {"categorical_threshold": 7}}))
+    run = person("submit", "profile-my-data", str(data), "--agents", "unified-profiler", "--params", str(params),
+                 "--wait", "--download", str(tmp_path / "out"))
     task_id, *files = run.stdout.split()
     written = {Path(f).name for f in files}
     checks = manifest_checks(tmp_path / "out")
@@ -116,6 +117,7 @@ def test_submit_wait_download_and_json_everywhere(person: Cli, tmp_path: Path) -
     assert person.json("tasks", "--status", "FAILED") == []
     report = person.json("report", task_id)
     assert report["metadata"]["task_id"] == task_id and report["metadata"]["inputs"]["primary"]["rows"] == 300
+    assert report["agent_results"]["unified-profiler"]["parameters"]["categorical_threshold"] == 7
     assert "Profile My Data: completed" in person("report", task_id).stdout
     again = person.json("download", task_id, str(tmp_path / "again"))
     assert sorted(d["filename"] for d in again) == sorted(written)
