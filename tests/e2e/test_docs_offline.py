@@ -6,8 +6,6 @@ any request to another origin is aborted and recorded, so a page that still need
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import free_port
+from .conftest import serve_in_thread
 
 pytestmark = pytest.mark.browser
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
@@ -25,25 +23,14 @@ METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
 @pytest.fixture(scope="module")
 def api_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real app under uvicorn; the docs pages need neither storage nor a worker."""
-    import uvicorn
-
     from agensium.service.app import create_app
     from agensium.settings import Settings
 
     var = tmp_path_factory.mktemp("docs-var")
     settings = Settings(var_dir=var, database_url=f"sqlite:///{var / 'a.db'}", aws_endpoint_url="http://127.0.0.1:9",
                         secret_key="docs-test-" + "k" * 40, _env_file=None)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "API did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_thread(create_app(settings)) as url:
+        yield url
 
 
 def _offline(page: Any, origin: str) -> list[tuple[str, str]]:
