@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+import click
 import typer
 
 from agensium.cli import remote_view as view
@@ -37,6 +38,8 @@ def handled(command: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
         except AgensiumError as exc:
             code = getattr(exc, "error_code", exc.code.value)
             hint = " (run `agensium login`)" if code == ErrorCode.AUTH_INVALID_TOKEN else ""
@@ -45,6 +48,8 @@ def handled(command: F) -> F:
             raise _fail(ErrorCode.TIMEOUT.value, str(exc), EXIT_ERROR) from None
         except KeyboardInterrupt:
             raise _fail(ErrorCode.CANCELLED.value, "interrupted", EXIT_INTERRUPTED) from None
+        except Exception as exc:  # a local I/O error, or an answer of an unexpected shape: still one line
+            raise _fail(ErrorCode.INTERNAL_ERROR.value, f"{type(exc).__name__}: {exc}", EXIT_ERROR) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -160,21 +165,31 @@ def _start(client: Any, tool: str, file: Path, baseline: Path | None, schema: Pa
            agents: list[str] | None, resume: str | None, as_json: bool) -> str:
     """create + upload + process (or resume + process); the task id is printed as soon as it exists."""
 
+    created: list[str] = []
+
     def announce(task: Any) -> None:
+        created.append(task.task_id)
         if not as_json:
             typer.echo(task.task_id)
-        view.err.print(f"task {task.task_id} created")
+        view.err.print(f"task {task.task_id} {'resumed' if resume else 'created'}")
 
-    with view.transfer_bars("uploading", as_json) as bars:
-        if resume:
-            task = client.task(resume)
-            if task.tool_id != tool:
-                raise AgensiumError(ErrorCode.VALIDATION_ERROR, f"Task {resume} is a {task.tool_id} task, not {tool}")
-            if not as_json:
-                typer.echo(resume)
-            task = client.resume(resume, file, baseline, schema, params, on_upload=bars)
-        else:
-            task = client.submit(tool, file, baseline, schema, params, agents, on_upload=bars, on_created=announce)
+    try:
+        with view.transfer_bars("uploading", as_json) as bars:
+            if resume:
+                task = client.task(resume)
+                if task.tool_id != tool:
+                    raise AgensiumError(ErrorCode.VALIDATION_ERROR,
+                                        f"Task {resume} is a {task.tool_id} task, not {tool}")
+                announce(task)
+                task = client.resume(resume, file, baseline, schema, params, on_upload=bars)
+            else:
+                task = client.submit(tool, file, baseline, schema, params, agents, on_upload=bars,
+                                     on_created=announce)
+    except (KeyboardInterrupt, AgensiumError):
+        if created:
+            view.err.print(f"task {created[0]} did not start; `agensium submit {tool} {file} --resume {created[0]}` "
+                           "(same options) finishes its upload and starts it")
+        raise
     view.err.print(f"task {task.task_id} {task.status.lower()}")
     return str(task.task_id)
 
