@@ -18,8 +18,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-import click
 import typer
+from typer.exceptions import TyperException
 
 from agensium.cli import remote_view as view
 from agensium.cli.run import _fail
@@ -38,7 +38,7 @@ def handled(command: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
+        except (typer.Exit, typer.Abort, TyperException):  # the command's own exit, or a usage error
             raise
         except AgensiumError as exc:
             code = getattr(exc, "error_code", exc.code.value)
