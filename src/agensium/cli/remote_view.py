@@ -10,10 +10,9 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from pydantic import BaseModel
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
@@ -28,18 +27,21 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from agensium.client import Task
+if TYPE_CHECKING:  # the client (httpx, pydantic models) loads only when a remote command runs
+    from agensium.client import Task
 
 err = Console(stderr=True, soft_wrap=True, highlight=False)  # a path or a message is never cut into lines
 # piped output is not cut to 80 columns: a task id or a file path must survive `| grep`
 out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 
 
-def emit_json(value: BaseModel | Sequence[BaseModel] | dict[str, Any] | list[Any]) -> None:
-    if isinstance(value, BaseModel):
-        value = value.model_dump(mode="json")
-    elif isinstance(value, Sequence):
-        value = [v.model_dump(mode="json") if isinstance(v, BaseModel) else v for v in value]
+def _plain(value: Any) -> Any:
+    return value.model_dump(mode="json") if hasattr(value, "model_dump") else value
+
+
+def emit_json(value: Any) -> None:
+    """A pydantic model, a list of them, or plain JSON data, indented on stdout."""
+    value = [_plain(v) for v in value] if isinstance(value, Sequence) and not isinstance(value, str) else _plain(value)
     typer.echo(json.dumps(value, indent=2, default=str))
 
 
