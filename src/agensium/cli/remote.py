@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from typer.exceptions import TyperException
@@ -24,6 +24,9 @@ from typer.exceptions import TyperException
 from agensium.cli import remote_view as view
 from agensium.cli.run import _fail
 from agensium.errors import AgensiumError, ErrorCode
+
+if TYPE_CHECKING:  # the client loads only when a remote command runs
+    from agensium.client import Client, Task
 
 EXIT_ERROR, EXIT_INTERRUPTED = 1, 130
 URL = typer.Option(None, "--url", help="Server URL (default: AGENSIUM_URL, then the one `agensium login` stored)")
@@ -54,7 +57,7 @@ def handled(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _client(url: str | None) -> Any:
+def _client(url: str | None) -> Client:
     from agensium.client import Client
 
     return Client.from_config(url)
@@ -161,13 +164,13 @@ def submit(
     _settled_or_fail(task)
 
 
-def _start(client: Any, tool: str, file: Path, baseline: Path | None, schema: Path | None, params: Path | None,
+def _start(client: Client, tool: str, file: Path, baseline: Path | None, schema: Path | None, params: Path | None,
            agents: list[str] | None, resume: str | None, as_json: bool) -> str:
     """create + upload + process (or resume + process); the task id is printed as soon as it exists."""
 
     created: list[str] = []
 
-    def announce(task: Any) -> None:
+    def announce(task: Task) -> None:
         created.append(task.task_id)
         if not as_json:
             typer.echo(task.task_id)
@@ -194,7 +197,7 @@ def _start(client: Any, tool: str, file: Path, baseline: Path | None, schema: Pa
     return str(task.task_id)
 
 
-def _watch(client: Any, task_id: str, timeout: float | None, quiet: bool) -> Any:
+def _watch(client: Client, task_id: str, timeout: float | None, quiet: bool) -> Task:
     try:
         with view.processing_bar(quiet) as bar:
             return client.wait(task_id, timeout=timeout, on_progress=bar)
@@ -204,7 +207,7 @@ def _watch(client: Any, task_id: str, timeout: float | None, quiet: bool) -> Any
         raise
 
 
-def _download(client: Any, task_id: str, directory: Path, quiet: bool) -> list[Path]:
+def _download(client: Client, task_id: str, directory: Path, quiet: bool) -> list[Path]:
     with view.transfer_bars("downloading", quiet) as bars:
         written: list[Path] = client.download(task_id, directory, on_download=bars)
     if not written:
@@ -214,7 +217,7 @@ def _download(client: Any, task_id: str, directory: Path, quiet: bool) -> list[P
     return written
 
 
-def _settled_or_fail(task: Any) -> None:
+def _settled_or_fail(task: Task) -> None:
     if task.succeeded:
         view.err.print(f"task {task.task_id} completed")
         return
