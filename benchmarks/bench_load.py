@@ -282,7 +282,7 @@ def main(argv: list[str]) -> int:
     results: dict[str, dict[str, str]] = {}
     try:
         for name in stacks:
-            with tempfile.TemporaryDirectory(prefix=f"agensium-bench-load-{name}-") as tmp:
+            with tempfile.TemporaryDirectory(prefix=f"agensium-load-{name}-") as tmp:
                 starter = (embedded(Path(tmp)) if name == "embedded" else
                            production(Path(tmp), Production(api_workers=args.api_workers, workers=args.workers)))
                 with starter as stack:
