@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -71,30 +72,36 @@ class FakeServer:
     state: dict[str, Any]
 
 
+@contextlib.contextmanager
+def serve_in_thread(app: Any, start_timeout: float = 20) -> Iterator[str]:
+    """An ASGI app under uvicorn in a thread on a free port; yields its base URL."""
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + start_timeout
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError("the API did not start")
+            time.sleep(0.02)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
 @pytest.fixture
 def fake_server() -> Iterator[Callable[..., FakeServer]]:
     """Start the in-memory fake API (tests/e2e/fake_api.py) in a thread; options go to create_fake_app."""
-    import uvicorn
-
     from .fake_api import create_fake_app
 
-    servers: list[tuple[uvicorn.Server, threading.Thread]] = []
+    with contextlib.ExitStack() as servers:
 
-    def start(**options: Any) -> FakeServer:
-        app = create_fake_app(**options)
-        port = free_port()
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("fake API did not start")
-            time.sleep(0.02)
-        servers.append((server, thread))
-        return FakeServer(url=f"http://127.0.0.1:{port}", state=app.state.fake)
+        def start(**options: Any) -> FakeServer:
+            app = create_fake_app(**options)
+            return FakeServer(url=servers.enter_context(serve_in_thread(app)), state=app.state.fake)
 
-    yield start
-    for server, thread in servers:
-        server.should_exit = True
-        thread.join(timeout=5)
+        yield start

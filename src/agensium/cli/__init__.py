@@ -13,7 +13,7 @@ import typer
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Agensium data-quality service and engine.")
 
-for _module in ("run", "serve", "worker"):
+for _module in ("run", "serve", "worker", "remote"):
     try:
         importlib.import_module(f"agensium.cli.{_module}").register(app)
     except ModuleNotFoundError as exc:  # a command group not built yet

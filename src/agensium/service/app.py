@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 
 from agensium.service import db
 from agensium.service.auth.ratelimit import TokenBucketLimiter
@@ -67,8 +68,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for chatty in ("httpx", "httpcore", "botocore", "urllib3"):  # request lines may carry presigned URLs
         logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
-    app = FastAPI(title="Agensium", version="0.1.0", docs_url="/docs", openapi_url="/openapi.json",
-                  description="Data-quality service: profile, clean and master tabular data.")
+    # /docs and /redoc load Swagger UI / ReDoc from the package (fastapi-offline), not from a CDN
+    app = FastAPIOffline(title="Agensium", version="0.1.0", docs_url="/docs", openapi_url="/openapi.json",
+                         description="Data-quality service: profile, clean and master tabular data.")
     url = settings.effective_database_url
     db.configure(url)
     app.state.settings = settings
